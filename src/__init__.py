@@ -1,0 +1,1 @@
+"""Wellbeing Ledger: an event-sourced backend for school wellbeing records."""
