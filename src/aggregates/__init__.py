@@ -1,1 +1,5 @@
-"""aggregates"""
+"""Aggregates and their events; importing this registers every topic."""
+
+from wellbeing.aggregates import participant, team
+
+__all__ = ["participant", "team"]

@@ -1,0 +1,84 @@
+"""The write path: events and the rows that go with them, in one transaction."""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from wellbeing.aggregates.base import Conflict
+from wellbeing.persistence.database import Database, Tx, UniqueViolation
+
+# The library names the table after the application on PostgreSQL and uses
+# one fixed name on SQLite.
+EVENTS_TABLE = {"postgres": "wellbeing_events", "sqlite": "stored_events"}
+
+Extra = Callable[[Tx], None]
+
+
+class VersionConflict(Conflict):
+    """Another writer stored a new version of the aggregate first."""
+
+    code = "version-conflict"
+
+
+class EventWriter:
+    """Stores events as the library does, plus the caller's own rows.
+
+    On PostgreSQL the events table is locked in EXCLUSIVE mode for the insert,
+    as the library does, so notification ids are gap-free in commit order,
+    and the library's channel is notified so that runners wake up. The
+    caller's rows are written first, so the lock is held only for the insert.
+    """
+
+    def __init__(self, database: Database, mapper: Mapper[UUID]) -> None:
+        self.database = database
+        self.mapper = mapper
+
+    def commit(self, *aggregates: Aggregate, extra: Extra | None = None) -> int:
+        """Store the aggregates' pending events; returns how many.
+
+        Raises VersionConflict when another writer got there first; nothing
+        is written then.
+        """
+        events = [e for a in aggregates for e in a.collect_events()]
+        stored = [self.mapper.to_stored_event(e) for e in events]
+        self.commit_stored(stored, extra)
+        return len(stored)
+
+    def commit_stored(self, stored: Sequence[StoredEvent], extra: Extra | None) -> None:
+        with self.database.transaction() as tx:
+            if extra is not None:
+                extra(tx)
+            if stored:
+                self._insert(tx, stored)
+
+    def _insert(self, tx: Tx, stored: Sequence[StoredEvent]) -> None:
+        rows: list[tuple[Any, ...]]
+        if tx.dialect == "postgres":
+            tx.execute("SET LOCAL lock_timeout = '30s'")
+            tx.execute("LOCK TABLE wellbeing_events IN EXCLUSIVE MODE")
+            tx.execute("NOTIFY wellbeing_events")
+            rows = [
+                (s.originator_id, s.originator_version, s.topic, s.state)
+                for s in stored
+            ]
+            statement = (
+                "INSERT INTO wellbeing_events (originator_id, originator_version,"
+                " topic, state) VALUES (%s, %s, %s, %s)"
+            )
+        else:
+            rows = [
+                (_hex(s.originator_id), s.originator_version, s.topic, s.state)
+                for s in stored
+            ]
+            statement = "INSERT INTO stored_events VALUES (%s, %s, %s, %s)"
+        try:
+            tx.executemany(statement, rows)
+        except UniqueViolation as error:
+            raise VersionConflict("the record changed; try again") from error
+
+
+def _hex(originator_id: Any) -> str:
+    return originator_id.hex if isinstance(originator_id, UUID) else str(originator_id)

@@ -1,0 +1,111 @@
+"""Numbered migrations of the project's own tables, applied in order once."""
+
+import logging
+from dataclasses import dataclass
+
+from wellbeing.persistence.database import Database, Tx
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step; each dialect gets its own statements."""
+
+    number: int
+    name: str
+    sqlite: tuple[str, ...]
+    postgres: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "subject keys and erasure tombstones",
+        sqlite=(
+            "CREATE TABLE subject_keys (subject_id TEXT PRIMARY KEY,"
+            " kind TEXT NOT NULL, kek_id TEXT NOT NULL, wrapped BLOB NOT NULL,"
+            " created_at TEXT NOT NULL)",
+            "CREATE TABLE erased_subjects (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " subject_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+            " erased_at TEXT NOT NULL)",
+        ),
+        postgres=(
+            "CREATE TABLE subject_keys (subject_id uuid PRIMARY KEY,"
+            " kind text NOT NULL, kek_id text NOT NULL, wrapped bytea NOT NULL,"
+            " created_at timestamptz NOT NULL)",
+            "CREATE TABLE erased_subjects (seq bigserial PRIMARY KEY,"
+            " subject_id uuid NOT NULL UNIQUE, kind text NOT NULL,"
+            " erased_at timestamptz NOT NULL)",
+        ),
+    ),
+    Migration(
+        2,
+        "idempotent command results",
+        sqlite=(
+            "CREATE TABLE command_results (key TEXT PRIMARY KEY,"
+            " actor_id TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+            " result BLOB NOT NULL, subject_ids TEXT NOT NULL,"
+            " created_at TEXT NOT NULL)",
+        ),
+        postgres=(
+            "CREATE TABLE command_results (key text PRIMARY KEY,"
+            " actor_id uuid NOT NULL, fingerprint text NOT NULL,"
+            " result bytea NOT NULL, subject_ids text NOT NULL,"
+            " created_at timestamptz NOT NULL)",
+        ),
+    ),
+    Migration(
+        3,
+        "participant lookup by team",
+        sqlite=(
+            "CREATE TABLE participant_index (participant_id TEXT PRIMARY KEY,"
+            " team_id TEXT NOT NULL, reference INTEGER NOT NULL,"
+            " UNIQUE (team_id, reference))",
+        ),
+        postgres=(
+            "CREATE TABLE participant_index (participant_id uuid PRIMARY KEY,"
+            " team_id uuid NOT NULL, reference integer NOT NULL,"
+            " UNIQUE (team_id, reference))",
+        ),
+    ),
+)
+
+_CREATE_LEDGER = {
+    "sqlite": "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER"
+    " PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    "postgres": "CREATE TABLE IF NOT EXISTS schema_migrations (number integer"
+    " PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)",
+}
+
+
+def applied(tx: Tx) -> set[int]:
+    tx.execute("SELECT number FROM schema_migrations")
+    return {int(row[0]) for row in tx.fetchall()}
+
+
+def upgrade(database: Database) -> list[int]:
+    """Apply every migration not yet applied; returns the numbers applied.
+
+    Each migration commits with its ledger row, so a crash leaves whole steps.
+    Concurrent upgraders serialise on the ledger table's lock.
+    """
+    done: list[int] = []
+    with database.transaction() as tx:
+        tx.execute(_CREATE_LEDGER[tx.dialect])
+    for migration in MIGRATIONS:
+        with database.transaction() as tx:
+            if tx.dialect == "postgres":
+                tx.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
+            if migration.number in applied(tx):
+                continue
+            statements = getattr(migration, tx.dialect)
+            for statement in statements:
+                tx.execute(statement)
+            tx.execute(
+                "INSERT INTO schema_migrations VALUES (%s, %s, CURRENT_TIMESTAMP)",
+                (migration.number, migration.name),
+            )
+            done.append(migration.number)
+            logger.info("migration applied number=%d", migration.number)
+    return done

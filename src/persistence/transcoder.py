@@ -1,0 +1,125 @@
+"""Event state to JSON bytes and back, with exact types, through orjson.
+
+orjson writes UUIDs, datetimes and dates as plain strings, which cannot be
+told apart from other strings on the way back. A walk before encoding tags
+each such value with a one-key object (``{"#u": ...}``); decoding turns the
+tags back into values. Tags travel with the stored bytes, so an upcast that
+renames or moves a field never loses a type.
+"""
+
+import base64
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from wellbeing.errors import WellbeingError
+
+
+class TranscodingError(WellbeingError):
+    """A value has a type that stored events do not support."""
+
+    code = "transcoding"
+
+
+@dataclasses.dataclass(frozen=True)
+class SealedBytes:
+    """A sealed personal field as stored; opened by the mapper."""
+
+    data: bytes = dataclasses.field(repr=False)
+
+
+_VALUE_TYPES: dict[str, type[Any]] = {}
+_VALUE_NAMES: dict[type[Any], str] = {}
+
+
+def value_type(name: str) -> Callable[[type[Any]], type[Any]]:
+    """Register a frozen dataclass under a stable name for stored events."""
+
+    def register(cls: type[Any]) -> type[Any]:
+        if not dataclasses.is_dataclass(cls):
+            raise TypeError(f"{cls.__name__} must be a dataclass")
+        _VALUE_TYPES[name] = cls
+        _VALUE_NAMES[cls] = name
+        return cls
+
+    return register
+
+
+def tag(value: Any) -> Any:
+    """Walk a value, replacing typed values by tags orjson can write."""
+    kind = type(value)
+    if value is None or kind in (str, int, bool, float):
+        return value
+    if kind is dict:
+        return {_check_key(k): tag(v) for k, v in value.items()}
+    if kind is list:
+        return [tag(v) for v in value]
+    if kind is tuple:
+        return {"#tu": [tag(v) for v in value]}
+    if kind is UUID:
+        return {"#u": value.hex}
+    if kind is datetime:
+        if value.tzinfo is None:
+            raise TranscodingError("a datetime without a time zone cannot be stored")
+        return {"#dt": value.astimezone(UTC).isoformat()}
+    if kind is date:
+        return {"#d": value.isoformat()}
+    if kind is SealedBytes:
+        return {"#s": base64.b64encode(value.data).decode("ascii")}
+    if kind in _VALUE_NAMES:
+        fields = {f.name: tag(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"#v": _VALUE_NAMES[kind], "f": fields}
+    raise TranscodingError(f"values of type {kind.__name__} cannot be stored")
+
+
+def _check_key(key: Any) -> str:
+    if type(key) is not str:
+        raise TranscodingError("stored mappings must have text keys")
+    if key.startswith("#"):
+        raise TranscodingError("stored mapping keys must not start with '#'")
+    return key
+
+
+def untag(value: Any) -> Any:
+    """Reverse tag() on decoded JSON."""
+    kind = type(value)
+    if kind is list:
+        return [untag(v) for v in value]
+    if kind is not dict:
+        return value
+    if value and next(iter(value)).startswith("#"):
+        return _untag_one(value)
+    return {k: untag(v) for k, v in value.items()}
+
+
+def _untag_one(tagged: dict[str, Any]) -> Any:
+    if "#u" in tagged:
+        return UUID(hex=tagged["#u"])
+    if "#dt" in tagged:
+        return datetime.fromisoformat(tagged["#dt"])
+    if "#d" in tagged:
+        return date.fromisoformat(tagged["#d"])
+    if "#s" in tagged:
+        return SealedBytes(base64.b64decode(tagged["#s"]))
+    if "#tu" in tagged:
+        return tuple(untag(v) for v in tagged["#tu"])
+    if "#v" in tagged:
+        cls = _VALUE_TYPES.get(tagged["#v"])
+        if cls is None:
+            raise TranscodingError("stored value names an unknown value type")
+        return cls(**{k: untag(v) for k, v in tagged["f"].items()})
+    raise TranscodingError("stored value carries an unknown tag")
+
+
+class OrjsonTranscoder:
+    """The eventsourcing Transcoder interface over orjson and tags."""
+
+    def encode(self, obj: Any) -> bytes:
+        return orjson.dumps(tag(obj))
+
+    def decode(self, data: bytes) -> Any:
+        return untag(orjson.loads(data))
