@@ -45,7 +45,8 @@ class Settings:
 
     @property
     def sqlite_path(self) -> Path:
-        return Path(urlsplit(self.database_url).path)
+        # sqlite:///relative.db and sqlite:////absolute/path.db, as is usual.
+        return Path(urlsplit(self.database_url).path[1:])
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:

@@ -58,7 +58,7 @@ KNOWN_LA_CODES = frozenset(
 )
 
 
-class InvalidUpn(InputError):
+class InvalidUpn(InputError):  # noqa: N818 (named for what went wrong)
     """A UPN failed validation; the reason is a code, never the value."""
 
     code = "invalid-upn"

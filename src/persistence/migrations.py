@@ -69,6 +69,28 @@ MIGRATIONS: tuple[Migration, ...] = (
             " UNIQUE (team_id, reference))",
         ),
     ),
+    Migration(
+        4,
+        "blind indexes of UPNs and of names with dates of birth",
+        sqlite=(
+            "CREATE TABLE upn_index (team_id TEXT NOT NULL, digest BLOB NOT NULL,"
+            " participant_id TEXT NOT NULL, PRIMARY KEY (team_id, digest))",
+            "CREATE INDEX upn_index_participant ON upn_index (participant_id)",
+            "CREATE TABLE name_index (team_id TEXT NOT NULL, digest BLOB NOT NULL,"
+            " participant_id TEXT NOT NULL)",
+            "CREATE INDEX name_index_digest ON name_index (team_id, digest)",
+            "CREATE INDEX name_index_participant ON name_index (participant_id)",
+        ),
+        postgres=(
+            "CREATE TABLE upn_index (team_id uuid NOT NULL, digest bytea NOT NULL,"
+            " participant_id uuid NOT NULL, PRIMARY KEY (team_id, digest))",
+            "CREATE INDEX upn_index_participant ON upn_index (participant_id)",
+            "CREATE TABLE name_index (team_id uuid NOT NULL, digest bytea NOT NULL,"
+            " participant_id uuid NOT NULL)",
+            "CREATE INDEX name_index_digest ON name_index (team_id, digest)",
+            "CREATE INDEX name_index_participant ON name_index (participant_id)",
+        ),
+    ),
 )
 
 _CREATE_LEDGER = {

@@ -1,0 +1,295 @@
+"""The command-line verbs: each parses its arguments and calls a command."""
+
+import argparse
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from wellbeing.cli.output import emit_json, table
+from wellbeing.commands.actor import operator
+from wellbeing.commands.erasure import EraseParticipant, erase_participant
+from wellbeing.commands.import_participants import (
+    ImportParticipants,
+    ImportReport,
+    import_participants,
+)
+from wellbeing.commands.keys import rotate_keys
+from wellbeing.commands.participants import list_participants, show_participant
+from wellbeing.commands.stats import event_counts
+from wellbeing.commands.subject_access import subject_access_report
+from wellbeing.commands.teams import RegisterTeam, register_team
+from wellbeing.errors import InputError
+from wellbeing.persistence.migrations import upgrade
+from wellbeing.persistence.runtime import Runtime, open_runtime
+from wellbeing.settings import Settings
+
+Handler = Callable[[Settings, argparse.Namespace], int]
+Sub = Any
+
+
+@contextmanager
+def runtime_for(settings: Settings, *, need_kek: bool = True) -> Any:
+    runtime = open_runtime(settings, need_kek=need_kek)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def uuid_arg(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a valid id") from None
+
+
+def _verb(sub: Sub, name: str, handler: Handler, help_text: str) -> Any:
+    parser = sub.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(handler=handler)
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def add_all(sub: Sub) -> None:
+    _add_teams(sub)
+    _add_import(sub)
+    _add_participants(sub)
+    _add_erase(sub)
+    _add_subject_access(sub)
+    _add_keys(sub)
+    _add_db(sub)
+    stats = _verb(sub, "stats", cmd_stats, "usage figures")
+    stats.set_defaults(need_kek=False)
+    from wellbeing.cli.demo import cmd_demo
+
+    _verb(sub, "demo", cmd_demo, "run the demonstration on the embedded store")
+
+
+def _add_teams(sub: Sub) -> None:
+    teams = sub.add_parser("teams", help="register and manage teams")
+    verbs = teams.add_subparsers(dest="verb", required=True)
+    create = _verb(verbs, "create", cmd_teams_create, "register a team")
+    create.add_argument("name")
+    create.add_argument("--la", required=True, help="three-digit LA code")
+    create.add_argument("--estab", required=True, help="DfE establishment number")
+
+
+def cmd_teams_create(settings: Settings, args: argparse.Namespace) -> int:
+    with runtime_for(settings) as runtime:
+        team_id = register_team(
+            runtime, RegisterTeam(operator(), args.name, args.la, args.estab)
+        )
+    if args.json:
+        emit_json({"id": str(team_id)})
+    else:
+        print(team_id)
+    return 0
+
+
+def _add_import(sub: Sub) -> None:
+    parser = _verb(sub, "import", cmd_import, "import pupils from a MIS export")
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--team", required=True, type=uuid_arg)
+    parser.add_argument("--commit", action="store_true", help="store the result")
+    parser.add_argument(
+        "--allow-other-establishments",
+        action="store_true",
+        help="accept rows of other establishments (a team of several)",
+    )
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        raise InputError("file: no such file")
+    command = ImportParticipants(
+        operator(),
+        args.team,
+        args.file,
+        commit=args.commit,
+        allow_other_establishments=args.allow_other_establishments,
+    )
+    with runtime_for(settings) as runtime:
+        report = import_participants(runtime, command)
+    if args.json:
+        emit_json(report_json(report))
+    else:
+        print(report_text(report))
+    return 0
+
+
+def report_json(report: ImportReport) -> dict[str, Any]:
+    return {
+        "committed": report.committed,
+        "encoding": report.encoding,
+        "warnings": report.warnings,
+        "blank_lines": report.blank_lines,
+        "summary": report.summary(),
+        "rows": [
+            {
+                "row": row.number,
+                "status": row.status,
+                "reasons": row.reasons,
+                "participant_id": str(row.participant_id)
+                if row.participant_id
+                else None,
+            }
+            for row in report.rows
+        ],
+    }
+
+
+def report_text(report: ImportReport) -> str:
+    summary = report.summary()
+    lines = [
+        ("committed" if report.committed else "dry run (add --commit to store)"),
+        "  ".join(f"{k}: {v}" for k, v in summary.items()),
+    ]
+    if report.warnings:
+        lines.append("warnings: " + ", ".join(report.warnings))
+    for row in report.rows:
+        if row.status == "rejected":
+            lines.append(f"row {row.number}: rejected ({', '.join(row.reasons)})")
+    return "\n".join(lines)
+
+
+def _add_participants(sub: Sub) -> None:
+    parser = sub.add_parser("participants", help="a team's pupils")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    listing = _verb(verbs, "list", cmd_participants_list, "list a team's pupils")
+    listing.add_argument("--team", required=True, type=uuid_arg)
+    show = _verb(verbs, "show", cmd_participants_show, "show one pupil")
+    show.add_argument("id", type=uuid_arg)
+
+
+PARTICIPANT_COLUMNS = (
+    "reference",
+    "surname",
+    "forename",
+    "date_of_birth",
+    "sex",
+    "year_group",
+    "has_upn",
+)
+
+
+def cmd_participants_list(settings: Settings, args: argparse.Namespace) -> int:
+    with runtime_for(settings) as runtime:
+        items = list_participants(runtime, operator(), args.team)
+    if args.json:
+        emit_json({"items": items})
+    else:
+        rows = [[item[c] for c in PARTICIPANT_COLUMNS] for item in items]
+        print(table(rows, PARTICIPANT_COLUMNS))
+    return 0
+
+
+def cmd_participants_show(settings: Settings, args: argparse.Namespace) -> int:
+    with runtime_for(settings) as runtime:
+        item = show_participant(runtime, operator(), args.id)
+    if args.json:
+        emit_json(item)
+    else:
+        print(table([[k, v] for k, v in item.items()], ("field", "value")))
+    return 0
+
+
+def _add_erase(sub: Sub) -> None:
+    parser = sub.add_parser("erase", help="erase a person's personal data")
+    verbs = parser.add_subparsers(dest="kind", required=True)
+    participant = _verb(verbs, "participant", cmd_erase_participant, "erase a pupil")
+    participant.add_argument("id", type=uuid_arg)
+
+
+def cmd_erase_participant(settings: Settings, args: argparse.Namespace) -> int:
+    with runtime_for(settings) as runtime:
+        result = erase_participant(runtime, EraseParticipant(operator(), args.id))
+    outcome = {
+        "id": str(result.subject_id),
+        "already_erased": result.already_erased,
+        "milliseconds": round(result.seconds * 1000, 1),
+    }
+    if args.json:
+        emit_json(outcome)
+    else:
+        state = "was already erased" if result.already_erased else "erased"
+        print(f"participant {result.subject_id} {state}")
+    return 0
+
+
+def _add_subject_access(sub: Sub) -> None:
+    parser = sub.add_parser("subject-access", help="everything held about a person")
+    verbs = parser.add_subparsers(dest="kind", required=True)
+    participant = _verb(verbs, "participant", cmd_subject_access, "about a pupil")
+    participant.add_argument("id", type=uuid_arg)
+    participant.add_argument("--out", required=True, type=Path)
+
+
+def cmd_subject_access(settings: Settings, args: argparse.Namespace) -> int:
+    with runtime_for(settings) as runtime:
+        report = subject_access_report(runtime, operator(), args.id)
+    args.out.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    args.out.chmod(0o600)
+    if args.json:
+        emit_json({"out": str(args.out)})
+    else:
+        print(f"subject-access report written to {args.out}")
+    return 0
+
+
+def _add_keys(sub: Sub) -> None:
+    parser = sub.add_parser("keys", help="key-encryption key management")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    _verb(verbs, "rotate", cmd_keys_rotate, "re-wrap every subject key")
+
+
+def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    with runtime_for(settings) as runtime:
+        result = rotate_keys(runtime)
+    outcome = {
+        "rewrapped": result.rewrapped,
+        "remaining": result.remaining,
+        "kek_id": result.kek_id,
+    }
+    if args.json:
+        emit_json(outcome)
+    else:
+        print(
+            f"re-wrapped {result.rewrapped} keys under KEK {result.kek_id};"
+            f" {result.remaining} remain under older KEKs"
+        )
+    return 0
+
+
+def _add_db(sub: Sub) -> None:
+    parser = sub.add_parser("db", help="database schema")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    _verb(verbs, "upgrade", cmd_db_upgrade, "apply pending migrations")
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    with runtime_for(settings, need_kek=False) as runtime:
+        applied = upgrade(runtime.database)
+    if args.json:
+        emit_json({"applied": applied})
+    else:
+        print(f"schema up to date; applied {applied or 'nothing'}")
+    return 0
+
+
+def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
+    with runtime_for(settings, need_kek=False) as runtime:
+        counts = event_counts(runtime)
+    if args.json:
+        emit_json(counts)
+    else:
+        print(table(list(counts.items()), ("what", "count")))
+    return 0
+
+
+def elapsed(started: float) -> str:
+    return f"{time.perf_counter() - started:.1f}s"

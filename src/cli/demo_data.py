@@ -1,0 +1,56 @@
+"""Fictional pupil files for the demo; every name here is made up."""
+
+import csv
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+from wellbeing.aggregates.upn import check_letter
+
+# Syllables, not a list of real names: the pupils are invented and their
+# names are meant to look invented.
+_SYLLABLES = ("ab", "el", "ori", "tan", "vex", "mu", "zor", "quil", "py", "dra")
+CENSUS_COLUMNS = (
+    "LEA,Estab,UPN,Surname,Forename,Middlenames,Sex,DOB,NCyearActual,"
+    "EnrolStatus,FSMeligible,Language,SENProvision"
+).split(",")
+
+
+def fictional_name(rng: random.Random) -> str:
+    parts = rng.randint(2, 3)
+    return "".join(rng.choice(_SYLLABLES) for _ in range(parts)).capitalize()
+
+
+def fictional_upn(la_code: str, estab: str, serial: int) -> str:
+    body = f"{la_code}{estab}{serial % 100000:05d}"
+    return check_letter(body) + body
+
+
+def write_census(
+    path: Path, la_code: str, estab: str, count: int, seed: int = 7
+) -> Path:
+    """A census-shaped file of invented pupils, dates written day-first."""
+    rng = random.Random(seed)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CENSUS_COLUMNS)
+        for number in range(1, count + 1):
+            born = date(2014, 9, 1) + timedelta(days=rng.randint(0, 364 * 4))
+            writer.writerow(
+                [
+                    la_code,
+                    estab,
+                    fictional_upn(la_code, estab, number),
+                    fictional_name(rng),
+                    fictional_name(rng),
+                    "",
+                    rng.choice("MF"),
+                    born.strftime("%d/%m/%Y"),
+                    str(2 + (2022 - born.year)),
+                    "C",
+                    rng.choice("01"),
+                    "ENG",
+                    rng.choice("NNNNKE"),
+                ]
+            )
+    return path

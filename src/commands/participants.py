@@ -1,0 +1,53 @@
+"""Reading participants for people: never a UPN."""
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from wellbeing.aggregates.participant import Participant
+from wellbeing.aggregates.personal import Redacted
+from wellbeing.commands.actor import Actor
+from wellbeing.commands.loading import load
+from wellbeing.commands.teams import load_team
+from wellbeing.persistence.participants import team_participants
+from wellbeing.persistence.runtime import Runtime
+
+SHOWN = ("surname", "forename", "middle_names", "date_of_birth", "sex", "year_group")
+
+
+def shown(value: Any) -> Any:
+    """A value as a person may see it; markers become an explicit object."""
+    if isinstance(value, Redacted):
+        return {value.reason: True}
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def describe(participant: Participant) -> dict[str, Any]:
+    """The participant's details for a screen; whether a UPN is held, not it."""
+    described: dict[str, Any] = {
+        "id": str(participant.id),
+        "team_id": str(participant.team_id),
+        "reference": participant.reference,
+    }
+    described.update({name: shown(getattr(participant, name)) for name in SHOWN})
+    upn = participant.upn
+    described["has_upn"] = None if isinstance(upn, Redacted) else upn is not None
+    described["erased"] = participant.erased
+    return described
+
+
+def list_participants(
+    runtime: Runtime, actor: Actor, team_id: UUID
+) -> list[dict[str, Any]]:
+    load_team(runtime, team_id)
+    ids = team_participants(runtime.database, team_id)
+    runtime.keys.prefetch(ids)
+    return [describe(load(runtime, Participant, pid)) for pid in ids]
+
+
+def show_participant(
+    runtime: Runtime, actor: Actor, participant_id: UUID
+) -> dict[str, Any]:
+    return describe(load(runtime, Participant, participant_id))
