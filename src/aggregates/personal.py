@@ -1,7 +1,6 @@
 """Marking of personal fields, and the markers read in place of their values."""
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Annotated, Any, Final, get_args, get_origin, get_type_hints
 
 
@@ -46,9 +45,18 @@ def is_redacted(value: object) -> bool:
     return isinstance(value, Redacted)
 
 
-@cache
+_FIELDS: dict[type, dict[str, str]] = {}
+
+
 def personal_fields(cls: type) -> dict[str, str]:
     """Map each personal attribute of an event class to its stable field id."""
+    known = _FIELDS.get(cls)
+    if known is None:
+        known = _FIELDS[cls] = _find_personal(cls)
+    return known
+
+
+def _find_personal(cls: type) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, hint in get_type_hints(cls, include_extras=True).items():
         if get_origin(hint) is Annotated:

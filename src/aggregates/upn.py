@@ -20,7 +20,7 @@ _DIGITS = frozenset("0123456789")
 _UPPER_ASCII = frozenset(string.ascii_uppercase)
 _LENGTH = 13
 
-# str.strip() knows every Unicode space (NBSP included) but not the zero-width
+# \s covers every Unicode space (NBSP included) but not the zero-width
 # characters that spreadsheets and copy-and-paste leave at the ends of a cell.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _EDGES = re.compile(rf"^[\s{_INVISIBLE}]+|[\s{_INVISIBLE}]+$")

@@ -25,7 +25,7 @@ from wellbeing.commands.subject_access import subject_access_report
 from wellbeing.commands.teams import RegisterTeam, register_team
 from wellbeing.errors import InputError
 from wellbeing.persistence.migrations import upgrade
-from wellbeing.persistence.runtime import Runtime, open_runtime
+from wellbeing.persistence.runtime import open_runtime
 from wellbeing.settings import Settings
 
 Handler = Callable[[Settings, argparse.Namespace], int]

@@ -10,10 +10,21 @@ from wellbeing.aggregates.upn import check_letter
 # Syllables, not a list of real names: the pupils are invented and their
 # names are meant to look invented.
 _SYLLABLES = ("ab", "el", "ori", "tan", "vex", "mu", "zor", "quil", "py", "dra")
-CENSUS_COLUMNS = (
-    "LEA,Estab,UPN,Surname,Forename,Middlenames,Sex,DOB,NCyearActual,"
-    "EnrolStatus,FSMeligible,Language,SENProvision"
-).split(",")
+CENSUS_COLUMNS = [
+    "LEA",
+    "Estab",
+    "UPN",
+    "Surname",
+    "Forename",
+    "Middlenames",
+    "Sex",
+    "DOB",
+    "NCyearActual",
+    "EnrolStatus",
+    "FSMeligible",
+    "Language",
+    "SENProvision",
+]
 
 
 def fictional_name(rng: random.Random) -> str:

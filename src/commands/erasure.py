@@ -50,7 +50,9 @@ def erase_participant(runtime: Runtime, command: EraseParticipant) -> ErasureRes
     destroy_subject(runtime, command.participant_id, "participant")
     seconds = time.perf_counter() - started
     logger.info(
-        "participant erased participant_id=%s already=%s", command.participant_id, already
+        "participant erased participant_id=%s already=%s",
+        command.participant_id,
+        already,
     )
     return ErasureResult(command.participant_id, already, seconds)
 

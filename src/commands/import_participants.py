@@ -4,6 +4,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from uuid import UUID
@@ -93,9 +94,9 @@ def import_participants(runtime: Runtime, command: ImportParticipants) -> Import
         candidates = [_check(row, team, command, report) for row in batch]
         usable = [c for c in candidates if c.outcome.status != "rejected"]
         _mark_duplicates(usable, index, seen)
-        usable = [c for c in usable if c.outcome.status != "rejected"]
-        if usable:
-            with_retries(lambda: _store_batch(runtime, command, index, usable))
+        storable = [c for c in usable if c.outcome.status != "rejected"]
+        if storable:
+            with_retries(partial(_store_batch, runtime, command, index, storable))
     logger.info(
         "import finished team_id=%s committed=%s rows=%d",
         team.id,
@@ -174,11 +175,9 @@ def _store_batch(
         return
 
     def rows(tx: Tx) -> None:
-        for candidate, participant in fresh:
+        for _, participant in fresh:
             add_to_team_index(tx, participant.id, team.id, participant.reference)
-        index.add_upns(
-            tx, [(c.digest, p.id) for c, p in fresh if c.digest is not None]
-        )
+        index.add_upns(tx, [(c.digest, p.id) for c, p in fresh if c.digest is not None])
 
     try:
         runtime.writer.commit(team, *changed, *(p for _, p in fresh), extra=rows)

@@ -15,7 +15,7 @@ def load(runtime: Runtime, cls: type[A], aggregate_id: UUID) -> A:
     """Raises NotFound, naming the kind only, when there is no such aggregate."""
     kind = cls.__name__.lower()
     try:
-        found = runtime.ledger.repository.get(aggregate_id)
+        found: object = runtime.ledger.repository.get(aggregate_id)
     except AggregateNotFoundError:
         raise NotFound(f"{kind} not found") from None
     if not isinstance(found, cls):

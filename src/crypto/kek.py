@@ -69,8 +69,8 @@ class Kek:
     def wrap(self, subject_id: UUID, data_key: bytes) -> bytes:
         nonce = os.urandom(12)
         ad = _AD_PREFIX + subject_id.bytes
-        return bytes([WRAP_V1]) + nonce + AESGCM(self.secret).encrypt(
-            nonce, data_key, ad
+        return (
+            bytes([WRAP_V1]) + nonce + AESGCM(self.secret).encrypt(nonce, data_key, ad)
         )
 
     def unwrap(self, subject_id: UUID, wrapped: bytes) -> bytes:

@@ -59,8 +59,7 @@ class BlindIndex:
 
     def find_names(self, tx: Tx, digest: bytes) -> list[UUID]:
         tx.execute(
-            "SELECT participant_id FROM name_index WHERE team_id = %s"
-            " AND digest = %s",
+            "SELECT participant_id FROM name_index WHERE team_id = %s AND digest = %s",
             (self._team(), digest),
         )
         return [_uuid(row[0]) for row in tx.fetchall()]

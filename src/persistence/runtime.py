@@ -71,7 +71,9 @@ def open_runtime(settings: Settings, *, need_kek: bool = True) -> Runtime:
     except BaseException:
         database.close()
         raise
-    return Runtime(settings, database, keys, ledger, EventWriter(database, ledger.mapper))
+    return Runtime(
+        settings, database, keys, ledger, EventWriter(database, ledger.mapper)
+    )
 
 
 def _open_database(settings: Settings) -> tuple[Database, dict[str, str]]:
@@ -127,7 +129,7 @@ def load_keyring(settings: Settings, *, required: bool) -> KeyRing | None:
     if text is None and settings.kek_file is not None:
         text = _read_kek_file(settings.kek_file)
     if text is None and settings.is_sqlite:
-        text = _embedded_kek(settings.data_dir)
+        text = _embedded_kek(settings.data_dir, create=required)
     if text is None:
         if required:
             raise KekNotConfigured(
@@ -153,10 +155,12 @@ def _read_kek_file(path: Path) -> str:
         ) from None
 
 
-def _embedded_kek(data_dir: Path) -> str:
+def _embedded_kek(data_dir: Path, *, create: bool) -> str | None:
     path = data_dir / "kek"
     if path.exists():
         return _read_kek_file(path)
+    if not create:
+        return None
     data_dir.mkdir(parents=True, exist_ok=True)
     text = Kek.generate().to_text()
     try:

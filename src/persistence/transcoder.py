@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from eventsourcing.persistence import Transcoder
 
 from wellbeing.errors import WellbeingError
 
@@ -71,7 +72,9 @@ def tag(value: Any) -> Any:
     if kind is SealedBytes:
         return {"#s": base64.b64encode(value.data).decode("ascii")}
     if kind in _VALUE_NAMES:
-        fields = {f.name: tag(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        fields = {
+            f.name: tag(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
         return {"#v": _VALUE_NAMES[kind], "f": fields}
     raise TranscodingError(f"values of type {kind.__name__} cannot be stored")
 
@@ -115,7 +118,7 @@ def _untag_one(tagged: dict[str, Any]) -> Any:
     raise TranscodingError("stored value carries an unknown tag")
 
 
-class OrjsonTranscoder:
+class OrjsonTranscoder(Transcoder):
     """The eventsourcing Transcoder interface over orjson and tags."""
 
     def encode(self, obj: Any) -> bytes:

@@ -1,0 +1,35 @@
+# Two entry points: `make demo` and `make test`; each builds its own venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The real DfE sample files live beside the project when it is checked out
+# next to shared/; WELLBEING_DFE_DATA points elsewhere if they do not.
+WELLBEING_DFE_DATA ?= $(abspath $(firstword $(wildcard ../shared/data/dfe-mtc)))
+export WELLBEING_DFE_DATA
+
+.PHONY: demo test lint typecheck pytest clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/wellbeing demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
