@@ -54,7 +54,9 @@ class StoreFactory:
         self.kek = kek
         self.schemas: list[str] = []
 
-    def settings(self, kek: Kek | None = None, **overrides: object) -> Settings:
+    def settings(
+        self, kek: Kek | None = None, *, without_kek: bool = False, **overrides: object
+    ) -> Settings:
         data_dir = self.tmp_path / "data"
         if self.kind == "sqlite":
             url = f"sqlite:///{data_dir / 'test.sqlite3'}"
@@ -65,7 +67,7 @@ class StoreFactory:
         values: dict[str, object] = {
             "database_url": url,
             "data_dir": data_dir,
-            "kek": (kek or self.kek).to_text(),
+            "kek": None if without_kek else (kek or self.kek).to_text(),
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

@@ -75,7 +75,7 @@ class Kek:
 
     def unwrap(self, subject_id: UUID, wrapped: bytes) -> bytes:
         """Raises WrongKek when the wrapped key does not open under this KEK."""
-        if not wrapped or wrapped[0] != WRAP_V1:
+        if len(wrapped) < 1 + 12 + 16 or wrapped[0] != WRAP_V1:
             raise UnsupportedFormat("wrapped key has an unknown format")
         ad = _AD_PREFIX + subject_id.bytes
         try:

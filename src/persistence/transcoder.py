@@ -9,6 +9,7 @@ renames or moves a field never loses a type.
 
 import base64
 import dataclasses
+import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -53,6 +54,9 @@ def value_type(name: str) -> Callable[[type[Any]], type[Any]]:
 def tag(value: Any) -> Any:
     """Walk a value, replacing typed values by tags orjson can write."""
     kind = type(value)
+    if kind is float and not math.isfinite(value):
+        # orjson writes NaN and the infinities as null, which reads back as None.
+        raise TranscodingError("a float that is not finite cannot be stored")
     if value is None or kind in (str, int, bool, float):
         return value
     if kind is dict:
@@ -122,7 +126,11 @@ class OrjsonTranscoder(Transcoder):
     """The eventsourcing Transcoder interface over orjson and tags."""
 
     def encode(self, obj: Any) -> bytes:
-        return orjson.dumps(tag(obj))
+        try:
+            return orjson.dumps(tag(obj))
+        except orjson.JSONEncodeError as error:
+            # orjson refuses integers past 64 bits and text with lone surrogates.
+            raise TranscodingError("a value cannot be written as JSON") from error
 
     def decode(self, data: bytes) -> Any:
         return untag(orjson.loads(data))
