@@ -107,7 +107,7 @@ def test_rotation_rewraps_keys_and_old_kek_can_be_retired(
     first.close()
     rotating = open_runtime(stores.settings(kek=new, kek_previous=(old.to_text(),)))
 
-    result = rotate_keys(rotating)
+    result = rotate_keys(rotating, actor)
     rotating.close()
 
     retired = open_runtime(stores.settings(kek=new))
@@ -127,9 +127,9 @@ def test_rotation_can_run_again_after_an_interruption(
     import_pair(first, actor, tmp_path)
     first.close()
     rotating = open_runtime(stores.settings(kek=new, kek_previous=(old.to_text(),)))
-    rotate_keys(rotating)
+    rotate_keys(rotating, actor)
 
-    again = rotate_keys(rotating)
+    again = rotate_keys(rotating, actor)
     rotating.close()
 
     assert again.rewrapped == 0
@@ -148,7 +148,7 @@ def test_copy_taken_before_erasure_is_unreadable_once_old_kek_retired(
     new = Kek.generate()
     live = open_runtime(store.settings(kek=new, kek_previous=(kek.to_text(),)))
     erase(live, actor, pair.gone_id)
-    rotate_keys(live)
+    rotate_keys(live, actor)
     live.close()
 
     stolen = open_runtime(store.settings(kek=new, database_url=f"sqlite:///{copy}"))

@@ -47,4 +47,4 @@ def test_field_ids_are_unique_per_meaning() -> None:
 
 def _team_level(cls: type, name: str) -> bool:
     # A team's name and a tag vocabulary describe a school, not a person.
-    return cls.__qualname__.startswith("Team.") and name in ("name", "tags")
+    return cls.__qualname__.startswith("Team.") and name in ("name", "tag", "tags")

@@ -1,5 +1,5 @@
 """Aggregates and their events; importing this registers every topic."""
 
-from wellbeing.aggregates import participant, team
+from wellbeing.aggregates import participant, team, user
 
-__all__ = ["participant", "team"]
+__all__ = ["participant", "team", "user"]

@@ -11,7 +11,7 @@ from uuid import UUID
 import orjson
 
 from wellbeing.cli.output import emit_json, table
-from wellbeing.commands.actor import operator
+from wellbeing.commands.actor import Actor, operator
 from wellbeing.commands.erasure import EraseParticipant, erase_participant
 from wellbeing.commands.import_participants import (
     ImportParticipants,
@@ -22,7 +22,7 @@ from wellbeing.commands.keys import rotate_keys
 from wellbeing.commands.participants import list_participants, show_participant
 from wellbeing.commands.stats import event_counts
 from wellbeing.commands.subject_access import subject_access_report
-from wellbeing.commands.teams import RegisterTeam, register_team
+from wellbeing.commands.users import EraseUser, erase_user
 from wellbeing.errors import InputError
 from wellbeing.persistence.migrations import upgrade
 from wellbeing.persistence.runtime import open_runtime
@@ -48,51 +48,50 @@ def uuid_arg(text: str) -> UUID:
         raise argparse.ArgumentTypeError("not a valid id") from None
 
 
-def _verb(sub: Sub, name: str, handler: Handler, help_text: str) -> Any:
+def verb(sub: Sub, name: str, handler: Handler, help_text: str) -> Any:
+    """A subcommand with the options every command shares."""
     parser = sub.add_parser(name, help=help_text, description=help_text)
     parser.set_defaults(handler=handler)
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        type=uuid_arg,
+        metavar="USER_ID",
+        help="act as this user instead of the operator, with that user's rights",
+    )
+    parser.add_argument(
+        "--idempotency-key",
+        metavar="KEY",
+        help="run at most once for this key; a repeat prints the first result",
+    )
     return parser
 
 
+def acting(args: argparse.Namespace) -> Actor:
+    user: UUID | None = getattr(args, "as_user", None)
+    return Actor(user) if user is not None else operator()
+
+
 def add_all(sub: Sub) -> None:
-    _add_teams(sub)
+    from wellbeing.cli import staff
+
+    staff.add_all(sub)
     _add_import(sub)
     _add_participants(sub)
     _add_erase(sub)
     _add_subject_access(sub)
     _add_keys(sub)
     _add_db(sub)
-    stats = _verb(sub, "stats", cmd_stats, "usage figures")
+    stats = verb(sub, "stats", cmd_stats, "usage figures")
     stats.set_defaults(need_kek=False)
     from wellbeing.cli.demo import cmd_demo
 
-    _verb(sub, "demo", cmd_demo, "run the demonstration on the embedded store")
-
-
-def _add_teams(sub: Sub) -> None:
-    teams = sub.add_parser("teams", help="register and manage teams")
-    verbs = teams.add_subparsers(dest="verb", required=True)
-    create = _verb(verbs, "create", cmd_teams_create, "register a team")
-    create.add_argument("name")
-    create.add_argument("--la", required=True, help="three-digit LA code")
-    create.add_argument("--estab", required=True, help="DfE establishment number")
-
-
-def cmd_teams_create(settings: Settings, args: argparse.Namespace) -> int:
-    with runtime_for(settings) as runtime:
-        team_id = register_team(
-            runtime, RegisterTeam(operator(), args.name, args.la, args.estab)
-        )
-    if args.json:
-        emit_json({"id": str(team_id)})
-    else:
-        print(team_id)
-    return 0
+    verb(sub, "demo", cmd_demo, "run the demonstration on the embedded store")
 
 
 def _add_import(sub: Sub) -> None:
-    parser = _verb(sub, "import", cmd_import, "import pupils from a MIS export")
+    parser = verb(sub, "import", cmd_import, "import pupils from a MIS export")
     parser.add_argument("file", type=Path)
     parser.add_argument("--team", required=True, type=uuid_arg)
     parser.add_argument("--commit", action="store_true", help="store the result")
@@ -107,7 +106,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise InputError("file: no such file")
     command = ImportParticipants(
-        operator(),
+        acting(args),
         args.team,
         args.file,
         commit=args.commit,
@@ -160,9 +159,9 @@ def report_text(report: ImportReport) -> str:
 def _add_participants(sub: Sub) -> None:
     parser = sub.add_parser("participants", help="a team's pupils")
     verbs = parser.add_subparsers(dest="verb", required=True)
-    listing = _verb(verbs, "list", cmd_participants_list, "list a team's pupils")
+    listing = verb(verbs, "list", cmd_participants_list, "list a team's pupils")
     listing.add_argument("--team", required=True, type=uuid_arg)
-    show = _verb(verbs, "show", cmd_participants_show, "show one pupil")
+    show = verb(verbs, "show", cmd_participants_show, "show one pupil")
     show.add_argument("id", type=uuid_arg)
 
 
@@ -179,7 +178,7 @@ PARTICIPANT_COLUMNS = (
 
 def cmd_participants_list(settings: Settings, args: argparse.Namespace) -> int:
     with runtime_for(settings) as runtime:
-        items = list_participants(runtime, operator(), args.team)
+        items = list_participants(runtime, acting(args), args.team)
     if args.json:
         emit_json({"items": items})
     else:
@@ -190,7 +189,7 @@ def cmd_participants_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_participants_show(settings: Settings, args: argparse.Namespace) -> int:
     with runtime_for(settings) as runtime:
-        item = show_participant(runtime, operator(), args.id)
+        item = show_participant(runtime, acting(args), args.id)
     if args.json:
         emit_json(item)
     else:
@@ -201,13 +200,25 @@ def cmd_participants_show(settings: Settings, args: argparse.Namespace) -> int:
 def _add_erase(sub: Sub) -> None:
     parser = sub.add_parser("erase", help="erase a person's personal data")
     verbs = parser.add_subparsers(dest="kind", required=True)
-    participant = _verb(verbs, "participant", cmd_erase_participant, "erase a pupil")
+    participant = verb(verbs, "participant", cmd_erase_participant, "erase a pupil")
     participant.add_argument("id", type=uuid_arg)
+    user = verb(verbs, "user", cmd_erase_user, "erase a member of staff")
+    user.add_argument("id", type=uuid_arg)
+
+
+def cmd_erase_user(settings: Settings, args: argparse.Namespace) -> int:
+    with runtime_for(settings) as runtime:
+        result = erase_user(runtime, EraseUser(acting(args), args.id))
+    if args.json:
+        emit_json(result)
+    else:
+        print(f"user {args.id} erased")
+    return 0
 
 
 def cmd_erase_participant(settings: Settings, args: argparse.Namespace) -> int:
     with runtime_for(settings) as runtime:
-        result = erase_participant(runtime, EraseParticipant(operator(), args.id))
+        result = erase_participant(runtime, EraseParticipant(acting(args), args.id))
     outcome = {
         "id": str(result.subject_id),
         "already_erased": result.already_erased,
@@ -224,14 +235,14 @@ def cmd_erase_participant(settings: Settings, args: argparse.Namespace) -> int:
 def _add_subject_access(sub: Sub) -> None:
     parser = sub.add_parser("subject-access", help="everything held about a person")
     verbs = parser.add_subparsers(dest="kind", required=True)
-    participant = _verb(verbs, "participant", cmd_subject_access, "about a pupil")
+    participant = verb(verbs, "participant", cmd_subject_access, "about a pupil")
     participant.add_argument("id", type=uuid_arg)
     participant.add_argument("--out", required=True, type=Path)
 
 
 def cmd_subject_access(settings: Settings, args: argparse.Namespace) -> int:
     with runtime_for(settings) as runtime:
-        report = subject_access_report(runtime, operator(), args.id)
+        report = subject_access_report(runtime, acting(args), args.id)
     args.out.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     args.out.chmod(0o600)
     if args.json:
@@ -244,12 +255,12 @@ def cmd_subject_access(settings: Settings, args: argparse.Namespace) -> int:
 def _add_keys(sub: Sub) -> None:
     parser = sub.add_parser("keys", help="key-encryption key management")
     verbs = parser.add_subparsers(dest="verb", required=True)
-    _verb(verbs, "rotate", cmd_keys_rotate, "re-wrap every subject key")
+    verb(verbs, "rotate", cmd_keys_rotate, "re-wrap every subject key")
 
 
 def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
     with runtime_for(settings) as runtime:
-        result = rotate_keys(runtime)
+        result = rotate_keys(runtime, acting(args))
     outcome = {
         "rewrapped": result.rewrapped,
         "remaining": result.remaining,
@@ -268,7 +279,7 @@ def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
 def _add_db(sub: Sub) -> None:
     parser = sub.add_parser("db", help="database schema")
     verbs = parser.add_subparsers(dest="verb", required=True)
-    _verb(verbs, "upgrade", cmd_db_upgrade, "apply pending migrations")
+    verb(verbs, "upgrade", cmd_db_upgrade, "apply pending migrations")
 
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from uuid import UUID
 from wellbeing.aggregates.participant import Participant
 from wellbeing.commands.actor import Actor
 from wellbeing.commands.loading import load
+from wellbeing.commands.participants import load_visible
 from wellbeing.commands.retry import with_retries
 from wellbeing.persistence.erasure import erased_tables, run_erasers
 from wellbeing.persistence.runtime import Runtime
@@ -37,6 +38,7 @@ def erase_participant(runtime: Runtime, command: EraseParticipant) -> ErasureRes
     still runs the erasers, so an erasure interrupted half-way completes.
     """
     started = time.perf_counter()
+    load_visible(runtime, command.actor, command.participant_id, "erase-participant")
 
     def append_event() -> bool:
         participant = load(runtime, Participant, command.participant_id)

@@ -13,6 +13,7 @@ from wellbeing.aggregates.participant import Participant
 from wellbeing.aggregates.team import Team
 from wellbeing.aggregates.upn import InvalidUpn, canonical_upn, validate_upn
 from wellbeing.commands.actor import Actor
+from wellbeing.commands.authorization import authorize
 from wellbeing.commands.loading import load
 from wellbeing.commands.pupil_file import PupilRow, read_pupil_file
 from wellbeing.commands.retry import with_retries
@@ -81,6 +82,7 @@ def import_participants(runtime: Runtime, command: ImportParticipants) -> Import
     team's reference counter together, so a pupil is never created twice.
     """
     team = load(runtime, Team, command.team_id)
+    authorize(runtime, command.actor, "import-participants", team)
     pupil_file = read_pupil_file(command.path, today=command.today)
     report = ImportReport(
         encoding=pupil_file.encoding,

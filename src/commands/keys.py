@@ -4,6 +4,8 @@ import logging
 from dataclasses import dataclass
 from uuid import UUID
 
+from wellbeing.commands.actor import Actor
+from wellbeing.commands.authorization import authorize
 from wellbeing.persistence.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -17,13 +19,14 @@ class RotationResult:
     kek_id: str
 
 
-def rotate_keys(runtime: Runtime) -> RotationResult:
+def rotate_keys(runtime: Runtime, actor: Actor) -> RotationResult:
     """Re-wrap keys not under the current KEK, a batch per transaction.
 
     Events are untouched. Each batch commits on its own, so a crash loses
     nothing and running again carries on. When no key remains under an older
     KEK, that KEK can be retired from WELLBEING_KEK_PREVIOUS.
     """
+    authorize(runtime, actor, "rotate-keys")
     keyring = runtime.keys.require_keyring()
     current = keyring.current
     rewrapped = 0

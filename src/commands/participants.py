@@ -4,11 +4,13 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from wellbeing.aggregates.base import NotFound
 from wellbeing.aggregates.participant import Participant
 from wellbeing.aggregates.personal import Redacted
+from wellbeing.aggregates.team import Team
 from wellbeing.commands.actor import Actor
+from wellbeing.commands.authorization import authorize
 from wellbeing.commands.loading import load
-from wellbeing.commands.teams import load_team
 from wellbeing.persistence.participants import team_participants
 from wellbeing.persistence.runtime import Runtime
 
@@ -41,7 +43,7 @@ def describe(participant: Participant) -> dict[str, Any]:
 def list_participants(
     runtime: Runtime, actor: Actor, team_id: UUID
 ) -> list[dict[str, Any]]:
-    load_team(runtime, team_id)
+    authorize(runtime, actor, "list-participants", load(runtime, Team, team_id))
     ids = team_participants(runtime.database, team_id)
     runtime.keys.prefetch(ids)
     return [describe(load(runtime, Participant, pid)) for pid in ids]
@@ -50,4 +52,17 @@ def list_participants(
 def show_participant(
     runtime: Runtime, actor: Actor, participant_id: UUID
 ) -> dict[str, Any]:
-    return describe(load(runtime, Participant, participant_id))
+    participant = load_visible(runtime, actor, participant_id, "show-participant")
+    return describe(participant)
+
+
+def load_visible(
+    runtime: Runtime, actor: Actor, participant_id: UUID, action: str
+) -> Participant:
+    """Load a participant the actor may act on; outsiders get NotFound."""
+    participant = load(runtime, Participant, participant_id)
+    try:
+        authorize(runtime, actor, action, load(runtime, Team, participant.team_id))
+    except NotFound:
+        raise NotFound("participant not found") from None
+    return participant

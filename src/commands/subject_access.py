@@ -4,11 +4,9 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from wellbeing.aggregates.participant import Participant
 from wellbeing.commands.actor import Actor
 from wellbeing.commands.history import history
-from wellbeing.commands.loading import load
-from wellbeing.commands.participants import describe
+from wellbeing.commands.participants import describe, load_visible
 from wellbeing.persistence.runtime import Runtime
 
 
@@ -20,7 +18,7 @@ def subject_access_report(
     The UPN is a blind number that only a partner export may carry; the
     report says whether one is held, and the school's MIS has the value.
     """
-    participant = load(runtime, Participant, participant_id)
+    participant = load_visible(runtime, actor, participant_id, "subject-access")
     details = describe(participant)
     return {
         "generated_at": datetime.now(UTC).isoformat(),

@@ -91,6 +91,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX name_index_participant ON name_index (participant_id)",
         ),
     ),
+    Migration(
+        5,
+        "staff e-mail blind index and team memberships",
+        sqlite=(
+            "CREATE TABLE email_index (digest BLOB PRIMARY KEY,"
+            " user_id TEXT NOT NULL UNIQUE)",
+            "CREATE TABLE team_members (team_id TEXT NOT NULL,"
+            " user_id TEXT NOT NULL, role TEXT NOT NULL, joined INTEGER NOT NULL,"
+            " PRIMARY KEY (team_id, user_id))",
+            "CREATE INDEX team_members_user ON team_members (user_id)",
+        ),
+        postgres=(
+            "CREATE TABLE email_index (digest bytea PRIMARY KEY,"
+            " user_id uuid NOT NULL UNIQUE)",
+            "CREATE TABLE team_members (team_id uuid NOT NULL,"
+            " user_id uuid NOT NULL, role text NOT NULL, joined boolean NOT NULL,"
+            " PRIMARY KEY (team_id, user_id))",
+            "CREATE INDEX team_members_user ON team_members (user_id)",
+        ),
+    ),
 )
 
 _CREATE_LEDGER = {

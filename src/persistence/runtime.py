@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 import wellbeing.aggregates  # noqa: F401  (explicit topics must be registered)
+import wellbeing.persistence.stores  # noqa: F401  (erasers must be registered)
 from wellbeing.crypto import Kek, KekNotConfigured, KeyRing
 from wellbeing.errors import ConfigurationError
 from wellbeing.persistence.database import (

@@ -10,7 +10,6 @@ renames or moves a field never loses a type.
 import base64
 import dataclasses
 import math
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -18,7 +17,10 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import Transcoder
 
+from wellbeing.aggregates.values import VALUE_NAMES, VALUE_TYPES, value_type
 from wellbeing.errors import WellbeingError
+
+__all__ = ["OrjsonTranscoder", "SealedBytes", "tag", "untag", "value_type"]
 
 
 class TranscodingError(WellbeingError):
@@ -32,23 +34,6 @@ class SealedBytes:
     """A sealed personal field as stored; opened by the mapper."""
 
     data: bytes = dataclasses.field(repr=False)
-
-
-_VALUE_TYPES: dict[str, type[Any]] = {}
-_VALUE_NAMES: dict[type[Any], str] = {}
-
-
-def value_type(name: str) -> Callable[[type[Any]], type[Any]]:
-    """Register a frozen dataclass under a stable name for stored events."""
-
-    def register(cls: type[Any]) -> type[Any]:
-        if not dataclasses.is_dataclass(cls):
-            raise TypeError(f"{cls.__name__} must be a dataclass")
-        _VALUE_TYPES[name] = cls
-        _VALUE_NAMES[cls] = name
-        return cls
-
-    return register
 
 
 def tag(value: Any) -> Any:
@@ -75,11 +60,11 @@ def tag(value: Any) -> Any:
         return {"#d": value.isoformat()}
     if kind is SealedBytes:
         return {"#s": base64.b64encode(value.data).decode("ascii")}
-    if kind in _VALUE_NAMES:
+    if kind in VALUE_NAMES:
         fields = {
             f.name: tag(getattr(value, f.name)) for f in dataclasses.fields(value)
         }
-        return {"#v": _VALUE_NAMES[kind], "f": fields}
+        return {"#v": VALUE_NAMES[kind], "f": fields}
     raise TranscodingError(f"values of type {kind.__name__} cannot be stored")
 
 
@@ -115,7 +100,7 @@ def _untag_one(tagged: dict[str, Any]) -> Any:
     if "#tu" in tagged:
         return tuple(untag(v) for v in tagged["#tu"])
     if "#v" in tagged:
-        cls = _VALUE_TYPES.get(tagged["#v"])
+        cls = VALUE_TYPES.get(tagged["#v"])
         if cls is None:
             raise TranscodingError("stored value names an unknown value type")
         return cls(**{k: untag(v) for k, v in tagged["f"].items()})

@@ -1,0 +1,72 @@
+"""Results of idempotent commands, kept by client-supplied key.
+
+A stored result holds ids only. The fingerprint of a command is an HMAC
+under a service key, not a plain hash, because commands may carry personal
+data. Rows that name an erased person are deleted by erasure.
+"""
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import orjson
+
+from wellbeing.persistence.database import Tx
+from wellbeing.persistence.erasure import register_eraser
+from wellbeing.persistence.keys import SubjectKeys
+
+_FINGERPRINT_SUBJECT = uuid5(NAMESPACE_URL, "urn:wellbeing-ledger:idempotency")
+
+
+class CommandResults:
+    def __init__(self, keys: SubjectKeys) -> None:
+        self.keys = keys
+
+    def fingerprint(self, command_bytes: bytes) -> str:
+        key = self.keys.for_writing(_FINGERPRINT_SUBJECT, "service-index")
+        return hmac.new(key, command_bytes, hashlib.sha256).hexdigest()
+
+    def find(self, tx: Tx, key: str) -> tuple[UUID, str, dict[str, Any]] | None:
+        tx.execute(
+            "SELECT actor_id, fingerprint, result FROM command_results WHERE key = %s",
+            (key,),
+        )
+        row = tx.fetchone()
+        if row is None:
+            return None
+        return UUID(str(row[0])), str(row[1]), orjson.loads(bytes(row[2]))
+
+    def store(
+        self,
+        tx: Tx,
+        key: str,
+        actor_id: UUID,
+        fingerprint: str,
+        result: dict[str, Any],
+        subject_ids: list[UUID],
+    ) -> None:
+        """Raises UniqueViolation when another process stored the key first."""
+        sqlite = tx.dialect == "sqlite"
+        now = datetime.now(UTC)
+        tx.execute(
+            "INSERT INTO command_results (key, actor_id, fingerprint, result,"
+            " subject_ids, created_at) VALUES (%s, %s, %s, %s, %s, %s)",
+            (
+                key,
+                str(actor_id) if sqlite else actor_id,
+                fingerprint,
+                orjson.dumps(result),
+                " ".join(str(s) for s in subject_ids),
+                now.isoformat() if sqlite else now,
+            ),
+        )
+
+
+@register_eraser("command-results", "command_results")
+def erase_command_results(tx: Tx, subject_id: UUID) -> None:
+    tx.execute(
+        "DELETE FROM command_results WHERE subject_ids LIKE %s",
+        (f"%{subject_id}%",),
+    )
