@@ -1,5 +1,5 @@
 """Aggregates and their events; importing this registers every topic."""
 
-from wellbeing.aggregates import participant, team, user
+from wellbeing.aggregates import participant, program, snapshot, team, user
 
-__all__ = ["participant", "team", "user"]
+__all__ = ["participant", "program", "snapshot", "team", "user"]

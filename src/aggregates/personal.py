@@ -1,5 +1,6 @@
 """Marking of personal fields, and the markers read in place of their values."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, get_args, get_origin, get_type_hints
 
@@ -64,3 +65,16 @@ def _find_personal(cls: type) -> dict[str, str]:
                 if isinstance(extra, Personal):
                     found[name] = extra.field_id
     return found
+
+
+def merged(old: Any, new: Any, merge: Callable[[Any, Any], Any]) -> Any:
+    """Combine two personal values, or keep the marker if either is one.
+
+    Replaying a history whose key is gone must never fail: a marker met on
+    either side makes the result the marker.
+    """
+    if isinstance(new, Redacted):
+        return new
+    if isinstance(old, Redacted):
+        return old
+    return merge(old, new)

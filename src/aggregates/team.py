@@ -99,7 +99,7 @@ class Team(LedgerAggregate):
     # Members.
 
     def invite(self, actor_id: UUID, user_id: UUID, role: str, now: datetime) -> None:
-        _check_role(role)
+        check_role(role)
         if user_id in self.members and self.members[user_id].joined:
             raise Conflict("the user is a member already")
         self._invite(actor_id=actor_id, user_id=user_id, role=role, invited_at=now)
@@ -137,11 +137,11 @@ class Team(LedgerAggregate):
         self.members[user_id] = Member(old.role, True, old.invited_at)
 
     def change_role(self, actor_id: UUID, user_id: UUID, role: str) -> None:
-        _check_role(role)
+        check_role(role)
         member = self._member(user_id)
         if member.role == role:
             return
-        if member.role == ADMIN and self._admin_count() == 1:
+        if member.role == ADMIN and member.joined and self._admin_count() == 1:
             raise LastAdmin("the last admin cannot be demoted")
         self._change_role(actor_id=actor_id, user_id=user_id, role=role)
 
@@ -223,7 +223,8 @@ class Team(LedgerAggregate):
     def define_tags(self, actor_id: UUID, taxonomy: str, tags: list[str]) -> None:
         """Define a taxonomy, or add tags to one; known tags are left alone."""
         known = self.taxonomies.get(taxonomy, {})
-        fresh = [t for t in dict.fromkeys(tags) if t not in known]
+        # A retired tag defined again comes back into use.
+        fresh = [t for t in dict.fromkeys(tags) if not known.get(t, False)]
         if fresh or taxonomy not in self.taxonomies:
             self._add_tags(actor_id=actor_id, taxonomy=taxonomy, tags=fresh)
 
@@ -246,6 +247,6 @@ class Team(LedgerAggregate):
         return self.taxonomies.get(taxonomy, {}).get(tag, False)
 
 
-def _check_role(role: str) -> None:
+def check_role(role: str) -> None:
     if role not in TEAM_ROLES:
         raise UnknownRole("role must be admin or practitioner")

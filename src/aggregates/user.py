@@ -7,6 +7,7 @@ from eventsourcing.domain import event
 
 from wellbeing.aggregates.base import Conflict, LedgerAggregate
 from wellbeing.aggregates.personal import ERASED, Personal, Redacted
+from wellbeing.aggregates.team import PARTNERS
 
 AUDITOR = "auditor"
 DATA_PROTECTION_OFFICER = "data-protection-officer"
@@ -49,8 +50,8 @@ class User(LedgerAggregate):
         """Grant a service role, or `analyst` of a partner."""
         self.check_not_erased()
         if role == ANALYST:
-            if partner is None:
-                raise Conflict("an analyst role needs a partner")
+            if partner not in PARTNERS:
+                raise Conflict("an analyst role needs a known partner")
             if partner not in self.partner_roles:
                 self._grant(actor_id=actor_id, role=role, partner=partner)
             return

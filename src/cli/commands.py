@@ -20,7 +20,6 @@ from wellbeing.commands.import_participants import (
 )
 from wellbeing.commands.keys import rotate_keys
 from wellbeing.commands.participants import list_participants, show_participant
-from wellbeing.commands.stats import event_counts
 from wellbeing.commands.subject_access import subject_access_report
 from wellbeing.commands.users import EraseUser, erase_user
 from wellbeing.errors import InputError
@@ -74,17 +73,17 @@ def acting(args: argparse.Namespace) -> Actor:
 
 
 def add_all(sub: Sub) -> None:
-    from wellbeing.cli import staff
+    from wellbeing.cli import assessments, reports, staff
 
     staff.add_all(sub)
+    assessments.add_all(sub)
+    reports.add_all(sub)
     _add_import(sub)
     _add_participants(sub)
     _add_erase(sub)
     _add_subject_access(sub)
     _add_keys(sub)
     _add_db(sub)
-    stats = verb(sub, "stats", cmd_stats, "usage figures")
-    stats.set_defaults(need_kek=False)
     from wellbeing.cli.demo import cmd_demo
 
     verb(sub, "demo", cmd_demo, "run the demonstration on the embedded store")
@@ -289,16 +288,6 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
         emit_json({"applied": applied})
     else:
         print(f"schema up to date; applied {applied or 'nothing'}")
-    return 0
-
-
-def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
-    with runtime_for(settings, need_kek=False) as runtime:
-        counts = event_counts(runtime)
-    if args.json:
-        emit_json(counts)
-    else:
-        print(table(list(counts.items()), ("what", "count")))
     return 0
 
 

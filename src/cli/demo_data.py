@@ -57,7 +57,7 @@ def write_census(
                     "",
                     rng.choice("MF"),
                     born.strftime("%d/%m/%Y"),
-                    str(2 + (2022 - born.year)),
+                    year_group(born, date(2026, 9, 1)),
                     "C",
                     rng.choice("01"),
                     "ENG",
@@ -65,3 +65,9 @@ def write_census(
                 ]
             )
     return path
+
+
+def year_group(born: date, year_starts: date) -> str:
+    """The National Curriculum year of a pupil in the year starting then."""
+    cohort = born.year if born.month >= 9 else born.year - 1
+    return str(year_starts.year - cohort - 5)

@@ -78,5 +78,12 @@ def clear_freed_bytes(runtime: Runtime) -> None:
     if runtime.database.dialect == "sqlite":
         runtime.database.maintenance("PRAGMA wal_checkpoint(TRUNCATE)")
         return
+    with runtime.database.transaction() as tx:
+        tx.execute(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema()"
+        )
+        present = {str(row[0]) for row in tx.fetchall()}
     for table in erased_tables():
-        runtime.database.maintenance("VACUUM " + table)
+        if table in present:
+            runtime.database.maintenance("VACUUM " + table)

@@ -207,6 +207,7 @@ def _new(
         year_group=row.year_group,
         upn=candidate.upn,
         former_upns=[],
+        tags={},
     )
 
 

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from wellbeing.aggregates.team import ADMIN, Team
+from wellbeing.aggregates.team import ADMIN, Team, check_role
 from wellbeing.commands.actor import Actor
-from wellbeing.commands.authorization import authorize
+from wellbeing.commands.authorization import authorize, roles_of
 from wellbeing.commands.loading import load
 from wellbeing.commands.retry import with_retries
 from wellbeing.commands.users import find_or_register_user
@@ -183,6 +183,7 @@ def invite_member(runtime: Runtime, command: InviteMember) -> Result:
     """Invite by e-mail; the invitee's user id and key exist from this moment."""
     team = load_team(runtime, command.team_id)
     authorize(runtime, command.actor, "invite-member", team)
+    check_role(command.role)
     user_id = find_or_register_user(runtime, command.actor, command.email, None)
 
     def change(team: Team) -> list[UUID]:
@@ -194,6 +195,9 @@ def invite_member(runtime: Runtime, command: InviteMember) -> Result:
 
 
 def join_team(runtime: Runtime, command: JoinTeam) -> Result:
+    """Only the invited user may accept, and only while not erased."""
+    roles_of(runtime, command.actor)
+
     def work() -> None:
         team = load_team(runtime, command.team_id)
         team.join(command.actor.user_id, command.actor.user_id, _now())

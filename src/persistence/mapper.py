@@ -71,6 +71,17 @@ class SealingMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
+        return self.decode(stored_event, open_fields=True)
+
+    def decode(
+        self, stored_event: StoredEvent, *, open_fields: bool
+    ) -> DomainEventProtocol[Any]:
+        """Decode an event; without open_fields, personal fields stay SealedBytes.
+
+        Read models that keep personal data copy the sealed bytes as they are,
+        so erasing the key makes their copies unreadable too, and decoding
+        needs no key at all.
+        """
         cls = resolve_topic(stored_event.topic)
         state: dict[str, Any] = self.transcoder.decode(stored_event.state)
         originator_id = stored_event.originator_id
@@ -83,7 +94,8 @@ class SealingMapper(Mapper[UUID]):
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
             from_version += 1
-        self._open_fields(cls, state)
+        if open_fields:
+            self._open_fields(cls, state)
         domain_event = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", state)
         return cast(DomainEventProtocol[Any], domain_event)

@@ -111,6 +111,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX team_members_user ON team_members (user_id)",
         ),
     ),
+    Migration(
+        6,
+        "date a participant left, for retention",
+        sqlite=("ALTER TABLE participant_index ADD COLUMN left_on TEXT",),
+        postgres=("ALTER TABLE participant_index ADD COLUMN left_on date",),
+    ),
+    Migration(
+        7,
+        "projection positions",
+        sqlite=(
+            "CREATE TABLE projection_positions (name TEXT PRIMARY KEY,"
+            " position INTEGER NOT NULL)",
+        ),
+        postgres=(
+            "CREATE TABLE projection_positions (name text PRIMARY KEY,"
+            " position bigint NOT NULL)",
+        ),
+    ),
 )
 
 _CREATE_LEDGER = {

@@ -1,5 +1,6 @@
 """The lookup of a team's participants by id and internal reference."""
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -34,3 +35,26 @@ def participant_count(database: Database) -> int:
         tx.execute("SELECT count(*) FROM participant_index")
         row = tx.fetchone()
     return int(row[0]) if row else 0
+
+
+def set_left_on(tx: Tx, participant_id: UUID, left_on: date | None) -> None:
+    """Mirror the date a pupil left; None when the pupil rejoined."""
+    value: Any = left_on
+    if tx.dialect == "sqlite" and left_on is not None:
+        value = left_on.isoformat()
+    tx.execute(
+        "UPDATE participant_index SET left_on = %s WHERE participant_id = %s",
+        (value, _param(tx.dialect, participant_id)),
+    )
+
+
+def left_before(database: Database, cutoff: date) -> list[UUID]:
+    """Participants who left before the cutoff date, oldest first."""
+    with database.transaction() as tx:
+        bound: Any = cutoff.isoformat() if tx.dialect == "sqlite" else cutoff
+        tx.execute(
+            "SELECT participant_id FROM participant_index"
+            " WHERE left_on IS NOT NULL AND left_on < %s ORDER BY left_on",
+            (bound,),
+        )
+        return [UUID(str(row[0])) for row in tx.fetchall()]

@@ -52,6 +52,12 @@ class Runtime:
     ledger: Ledger
     writer: EventWriter
 
+    @property
+    def mapper(self) -> SealingMapper:
+        mapper = self.ledger.mapper
+        assert isinstance(mapper, SealingMapper)
+        return mapper
+
     def close(self) -> None:
         self.ledger.close()
         self.database.close()
