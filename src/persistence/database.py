@@ -212,10 +212,16 @@ class PostgresDatabase:
         return self.transaction()
 
     def maintenance(self, statement: str) -> None:
-        with psycopg.connect(
-            self.url, autocommit=True, options=f"-c search_path={self.schema}"
-        ) as connection:
-            connection.execute(statement.encode())
+        """Run a statement outside a transaction, as VACUUM must be."""
+        try:
+            with self.pool.connection() as connection:
+                connection.autocommit = True
+                try:
+                    connection.execute(statement.encode())
+                finally:
+                    connection.autocommit = False
+        except PoolTimeout as error:
+            raise DatabaseBusy("no database connection was free in time") from error
 
     def close(self) -> None:
         self.pool.close()

@@ -43,6 +43,9 @@ class EventWriter:
         is written then.
         """
         events = [e for a in aggregates for e in a.collect_events()]
+        prepare = getattr(self.mapper, "prepare_keys", None)
+        if prepare is not None and len(events) > 1:
+            prepare(events)
         stored = [self.mapper.to_stored_event(e) for e in events]
         self.commit_stored(stored, extra)
         return len(stored)

@@ -78,6 +78,66 @@ class SubjectKeys:
         self._remember(subject_id, found, generation)
         return found
 
+    def ensure(self, subjects: dict[UUID, str]) -> None:
+        """Create and cache keys for many subjects in one transaction.
+
+        A subject with a tombstone gets no key; writing for it then raises
+        SubjectErased in for_writing.
+        """
+        self._poll_tombstones()
+        wanted = [s for s in subjects if s not in self._cache]
+        if not wanted:
+            return
+        keyring = self.require_keyring()
+        generation = self._generation
+        with self.database.transaction() as tx:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                found = self._fetch_many(tx, chunk, keyring)
+                missing = [s for s in chunk if s not in found]
+                if missing:
+                    self._insert_many(tx, missing, subjects, keyring)
+                    found.update(self._fetch_many(tx, missing, keyring))
+                for subject_id, key in found.items():
+                    self._remember(subject_id, key, generation)
+
+    def _fetch_many(
+        self, tx: Tx, chunk: list[UUID], keyring: KeyRing
+    ) -> dict[UUID, bytes]:
+        marks = ",".join(["%s"] * len(chunk))
+        tx.execute(
+            "SELECT subject_id, kek_id, wrapped FROM subject_keys"
+            " WHERE subject_id IN (" + marks + ")",
+            [self._param(s) for s in chunk],
+        )
+        found: dict[UUID, bytes] = {}
+        for subject, kek_id, wrapped in tx.fetchall():
+            subject_id = self._uuid(subject)
+            found[subject_id] = keyring.find(kek_id).unwrap(subject_id, bytes(wrapped))
+        return found
+
+    def _insert_many(
+        self, tx: Tx, missing: list[UUID], kinds: dict[UUID, str], keyring: KeyRing
+    ) -> None:
+        now = self._now()
+        tx.executemany(
+            "INSERT INTO subject_keys (subject_id, kind, kek_id, wrapped,"
+            " created_at) SELECT %s, %s, %s, %s, %s WHERE NOT EXISTS"
+            " (SELECT 1 FROM erased_subjects WHERE subject_id = %s)"
+            " ON CONFLICT (subject_id) DO NOTHING",
+            [
+                (
+                    self._param(s),
+                    kinds[s],
+                    keyring.current.id,
+                    keyring.current.wrap(s, new_data_key()),
+                    now,
+                    self._param(s),
+                )
+                for s in missing
+            ],
+        )
+
     def for_reading(self, subject_id: UUID) -> bytes | Redacted:
         """The subject's key, ERASED after erasure, SEALED without a KEK.
 

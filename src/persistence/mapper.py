@@ -43,6 +43,18 @@ class SealingMapper(Mapper[UUID]):
         super().__init__(transcoder=OrjsonTranscoder())
         self.keys = keys
 
+    def prepare_keys(self, events: list[DomainEventProtocol[Any]]) -> None:
+        """Make sure every subject of these events has a key, in one go."""
+        subjects: dict[UUID, str] = {}
+        for event in events:
+            cls = type(event)
+            if personal_fields(cls):
+                state = vars(event)
+                subject = self._subject(cls, state["originator_id"], state)
+                subjects.setdefault(subject, subject_kind(cls))
+        if subjects:
+            self.keys.ensure(subjects)
+
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         cls = type(domain_event)
         state = dict(vars(domain_event))
