@@ -14,8 +14,8 @@ import uuid
 from datetime import date
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from harness import DEFAULT_POSTGRES, fresh_store, line, machine
 
-from common import DEFAULT_POSTGRES, fresh_store, line, machine
 from wellbeing.aggregates.participant import Participant
 from wellbeing.commands.actor import operator
 from wellbeing.commands.erasure import EraseParticipant, erase_participant
@@ -23,27 +23,27 @@ from wellbeing.commands.teams import RegisterTeam, register_team
 from wellbeing.crypto import new_data_key, open_sealed, seal
 from wellbeing.persistence.event_store import EventWriter
 from wellbeing.persistence.keys import SubjectKeys
-from wellbeing.persistence.participants import add_to_team_index
 from wellbeing.persistence.mapper import SealingMapper
+from wellbeing.persistence.participants import add_to_team_index
 from wellbeing.persistence.runtime import Runtime
 
 
 class PlainMapper(SealingMapper):
-    """The product's mapper with sealing switched off, as a baseline only."""
+    """The product's mapper and transcoder with no sealing: a baseline only."""
 
-    def to_stored_event(self, domain_event):  # type: ignore[no-untyped-def]
-        from wellbeing.aggregates import personal
+    def prepare_keys(self, events: list[Any]) -> None:
+        return
 
-        cls = type(domain_event)
-        saved = personal._FIELDS.get(cls)
-        personal._FIELDS[cls] = {}
-        try:
-            return super().to_stored_event(domain_event)
-        finally:
-            if saved is None:
-                personal._FIELDS.pop(cls, None)
-            else:
-                personal._FIELDS[cls] = saved
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=get_topic(type(domain_event)),
+            state=self.transcoder.encode(state),
+        )
 
 
 def time_field_sealing(rounds: int) -> None:
