@@ -12,17 +12,19 @@ import statistics
 import time
 import uuid
 from datetime import date
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from harness import DEFAULT_POSTGRES, fresh_store, line, machine
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
 
+from harness import DEFAULT_POSTGRES, fresh_store, line, machine
 from wellbeing.aggregates.participant import Participant
 from wellbeing.commands.actor import operator
 from wellbeing.commands.erasure import EraseParticipant, erase_participant
 from wellbeing.commands.teams import RegisterTeam, register_team
 from wellbeing.crypto import new_data_key, open_sealed, seal
 from wellbeing.persistence.event_store import EventWriter
-from wellbeing.persistence.keys import SubjectKeys
 from wellbeing.persistence.mapper import SealingMapper
 from wellbeing.persistence.participants import add_to_team_index
 from wellbeing.persistence.runtime import Runtime
@@ -149,5 +151,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    SubjectKeys.__module__  # noqa: B018 (imported for the reader's benefit)
     main()
