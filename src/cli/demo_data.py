@@ -71,3 +71,55 @@ def year_group(born: date, year_starts: date) -> str:
     """The National Curriculum year of a pupil in the year starting then."""
     cohort = born.year if born.month >= 9 else born.year - 1
     return str(year_starts.year - cohort - 5)
+
+
+def write_school_export(
+    path: Path, la_code: str, estab: str, count: int, seed: int = 11
+) -> Path:
+    """An upload-template export with the mess a real MIS file has.
+
+    A byte-order mark, day-first dates, some temporary UPNs (a final letter),
+    and a few rows a school would need to fix: a wrong check letter, a
+    missing date of birth and an impossible date.
+    """
+    rng = random.Random(seed)
+    with path.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["Surname", "Forename", "Middle name(s)", "Date of birth"]
+            + ["Gender", "UPN", "Year"]
+        )
+        for number in range(1, count + 1):
+            born = date(2014, 9, 1) + timedelta(days=rng.randint(0, 364 * 6))
+            writer.writerow(
+                [
+                    fictional_name(rng),
+                    fictional_name(rng),
+                    fictional_name(rng) if number % 9 == 0 else "",
+                    _messy_date(born, number),
+                    rng.choice(["M", "F", "m", "f"]),
+                    _messy_upn(la_code, estab, number),
+                    year_group(born, date(2025, 9, 1)),
+                ]
+            )
+    return path
+
+
+def _messy_date(born: date, number: int) -> str:
+    if number % 997 == 0:
+        return ""
+    if number % 991 == 0:
+        return f"31/02/{born.year}"
+    return born.strftime("%d/%m/%Y" if number % 2 else "%-d/%-m/%Y")
+
+
+def _messy_upn(la_code: str, estab: str, number: int) -> str:
+    upn = fictional_upn(la_code, estab, number)
+    if number % 83 == 0:
+        # A temporary UPN ends in a letter that counts by its table place.
+        body = upn[1:-1] + "A"
+        return check_letter(body) + body
+    if number % 499 == 0:
+        wrong = "B" if upn[0] != "B" else "C"
+        return wrong + upn[1:]
+    return upn
