@@ -1,5 +1,7 @@
 """Commands run once per client-supplied key, across restarts and erasure."""
 
+import contextlib
+import threading
 from uuid import UUID, uuid4
 
 import pytest
@@ -11,6 +13,7 @@ from wellbeing.commands.actor import Actor
 from wellbeing.commands.idempotency import IdempotencyKeyReused, Result, run_once
 from wellbeing.commands.teams import RegisterTeam, register_team
 from wellbeing.commands.users import CreateUser, EraseUser, create_user, erase_user
+from wellbeing.errors import WellbeingError
 from wellbeing.persistence.event_store import EVENTS_TABLE
 from wellbeing.persistence.runtime import Runtime, open_runtime
 
@@ -47,6 +50,19 @@ def event_count(runtime: Runtime) -> int:
 def stored_keys(runtime: Runtime, key: str) -> int:
     with runtime.database.transaction() as tx:
         tx.execute("SELECT count(*) FROM command_results WHERE key = %s", (key,))
+        row = tx.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def registered_teams(runtime: Runtime) -> int:
+    table = EVENTS_TABLE[runtime.database.dialect]
+    with runtime.database.transaction() as tx:
+        # The table name is the library's own, from a fixed mapping.
+        tx.execute(
+            "SELECT count(*) FROM " + table + " WHERE topic = %s",
+            ("wellbeing:TeamRegistered",),
+        )
         row = tx.fetchone()
     assert row is not None
     return int(row[0])
@@ -180,3 +196,29 @@ def test_erasing_a_user_keeps_results_naming_others(
     erase_user(runtime, EraseUser(actor, UUID(str(gone["id"]))))
 
     assert stored_keys(runtime, "key-kept") == 1
+
+
+def test_repeat_sent_while_the_first_is_running_registers_one_team(
+    runtime: Runtime, actor: Actor
+) -> None:
+    command = RegisterTeam(actor, "Penwith", "908", "4002")
+    # Both requests are let into the command together; an implementation that
+    # holds the second one back makes the first wait out the timeout instead.
+    both_running = threading.Barrier(2, timeout=1.0)
+
+    def work() -> Result:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_running.wait()
+        return {"id": str(register_team(runtime, command))}
+
+    def send() -> None:
+        with contextlib.suppress(WellbeingError):
+            run_once(runtime, "key-1", actor, command, work)
+
+    requests = [threading.Thread(target=send) for _ in range(2)]
+    for request in requests:
+        request.start()
+    for request in requests:
+        request.join(30)
+
+    assert registered_teams(runtime) == 1

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 import pytest
+from eventsourcing.domain import Aggregate
 
 from wellbeing.aggregates.team import Team
 from wellbeing.commands.actor import Actor
@@ -19,7 +20,7 @@ from wellbeing.commands.teams import (
     register_team,
     rename_team,
 )
-from wellbeing.persistence.event_store import EventWriter, VersionConflict
+from wellbeing.persistence.event_store import EventWriter, Extra, VersionConflict
 from wellbeing.persistence.runtime import Runtime
 
 # Long enough for a slow CI machine, short enough that a broken barrier fails
@@ -41,13 +42,13 @@ class CollidingWriter(EventWriter):
         self.attempts = 0
         self.lock = threading.Lock()
 
-    def commit(self, *aggregates: object, extra: object = None) -> int:
+    def commit(self, *aggregates: Aggregate, extra: Extra | None = None) -> int:
         with self.lock:
             self.attempts += 1
         if not getattr(self.first, "done", False):
             self.first.done = True
             self.barrier.wait()
-        return super().commit(*aggregates, extra=extra)  # type: ignore[arg-type]
+        return super().commit(*aggregates, extra=extra)
 
 
 @dataclass

@@ -242,11 +242,6 @@ def test_inviting_with_an_unknown_role_is_refused(
         invite_member(runtime, command)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="invite_member registers the invitee before Team.invite checks the "
-    "role, so a refused invitation leaves a new user (and their e-mail) behind",
-)
 def test_invitation_refused_for_its_role_registers_no_user(
     runtime: Runtime, actor: Actor
 ) -> None:
@@ -320,12 +315,6 @@ def test_admin_can_be_demoted_while_another_admin_remains(
     assert load_team(runtime, team_id).role_of(admin.user_id) == PRACTITIONER
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Team.change_role counts joined admins only but applies the "
-    "last-admin rule to an invited admin, so it raises LastAdmin although "
-    "the joined admin stays",
-)
 def test_invited_admin_can_be_demoted_while_a_joined_admin_remains(
     runtime: Runtime, actor: Actor
 ) -> None:
@@ -497,11 +486,6 @@ def test_retiring_an_unknown_tag_is_not_found(runtime: Runtime, actor: Actor) ->
         retire_tag(runtime, RetireTag(admin, team_id, "FSM", "eligible"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Team.define_tags treats a retired tag as known, so defining it again "
-    "reports success but leaves it retired; no command brings it back",
-)
 def test_defining_a_retired_tag_again_puts_it_back_in_use(
     runtime: Runtime, actor: Actor
 ) -> None:

@@ -21,6 +21,12 @@ class IdempotencyKeyReused(Conflict):
     code = "idempotency-key-reused"
 
 
+class IdempotencyKeyInFlight(Conflict):
+    """The first request with this key is still running; retry shortly."""
+
+    code = "idempotency-key-in-flight"
+
+
 def run_once(
     runtime: Runtime,
     key: str,
@@ -35,30 +41,36 @@ def run_once(
     """
     results = CommandResults(runtime.keys)
     fingerprint = results.fingerprint(_command_bytes(command))
-    with runtime.database.transaction() as tx:
-        earlier = results.find(tx, key)
-    if earlier is not None:
-        return _repeat(earlier, actor, fingerprint)
-    result = work()
+    # Claim the key before the work, so a repeat that arrives while the
+    # first request runs is told to wait rather than run the command again.
     try:
         with runtime.database.transaction() as tx:
-            results.store(
-                tx, key, actor.user_id, fingerprint, result, _subjects(result)
-            )
+            results.store(tx, key, actor.user_id, fingerprint, None, [])
     except UniqueViolation:
         with runtime.database.transaction() as tx:
-            raced = results.find(tx, key)
-        assert raced is not None
-        return _repeat(raced, actor, fingerprint)
+            earlier = results.find(tx, key)
+        if earlier is None:
+            raise IdempotencyKeyInFlight("the first request has not finished") from None
+        return _repeat(earlier, actor, fingerprint)
+    try:
+        result = work()
+    except BaseException:
+        with runtime.database.transaction() as tx:
+            results.release(tx, key)
+        raise
+    with runtime.database.transaction() as tx:
+        results.complete(tx, key, result, _subjects(result))
     return result
 
 
 def _repeat(
-    earlier: tuple[UUID, str, Result], actor: Actor, fingerprint: str
+    earlier: tuple[UUID, str, Result | None], actor: Actor, fingerprint: str
 ) -> Result:
     actor_id, stored_fingerprint, result = earlier
     if actor_id != actor.user_id or stored_fingerprint != fingerprint:
         raise IdempotencyKeyReused("the idempotency key was used for another request")
+    if result is None:
+        raise IdempotencyKeyInFlight("the first request has not finished")
     return result
 
 

@@ -15,7 +15,7 @@ from wellbeing.commands.instrument_files import load_instruments
 from wellbeing.persistence.email_index import teams_of
 from wellbeing.persistence.runtime import Runtime
 from wellbeing.projections.partner_export import export_rows
-from wellbeing.projections.usage_report import usage_report
+from wellbeing.projections.usage_report import teams_with_agreements, usage_report
 
 
 def usage_for(runtime: Runtime, actor: Actor) -> dict[str, Any]:
@@ -48,9 +48,7 @@ def _is_admin(runtime: Runtime, actor: Actor, team_id: UUID) -> bool:
 def _partner_teams(runtime: Runtime, actor: Actor) -> list[str]:
     user: object = runtime.ledger.repository.get(actor.user_id)
     partners = user.partner_roles if isinstance(user, User) else []
-    with runtime.database.transaction() as tx:
-        tx.execute("SELECT DISTINCT team_id FROM usage_agreements")
-        team_ids = [str(row[0]) for row in tx.fetchall()]
+    team_ids = teams_with_agreements(runtime)
     visible = []
     for team_id in team_ids:
         try:

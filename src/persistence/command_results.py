@@ -28,7 +28,10 @@ class CommandResults:
         key = self.keys.for_writing(_FINGERPRINT_SUBJECT, "service-index")
         return hmac.new(key, command_bytes, hashlib.sha256).hexdigest()
 
-    def find(self, tx: Tx, key: str) -> tuple[UUID, str, dict[str, Any]] | None:
+    def find(self, tx: Tx, key: str) -> tuple[UUID, str, dict[str, Any] | None] | None:
+        """The key's actor, fingerprint and result; the result is None while
+        the first request is still running.
+        """
         tx.execute(
             "SELECT actor_id, fingerprint, result FROM command_results WHERE key = %s",
             (key,),
@@ -44,10 +47,10 @@ class CommandResults:
         key: str,
         actor_id: UUID,
         fingerprint: str,
-        result: dict[str, Any],
+        result: dict[str, Any] | None,
         subject_ids: list[UUID],
     ) -> None:
-        """Raises UniqueViolation when another process stored the key first."""
+        """Raises UniqueViolation when another request claimed the key first."""
         sqlite = tx.dialect == "sqlite"
         now = datetime.now(UTC)
         tx.execute(
@@ -61,6 +64,21 @@ class CommandResults:
                 " ".join(str(s) for s in subject_ids),
                 now.isoformat() if sqlite else now,
             ),
+        )
+
+    def complete(
+        self, tx: Tx, key: str, result: dict[str, Any], subject_ids: list[UUID]
+    ) -> None:
+        tx.execute(
+            "UPDATE command_results SET result = %s, subject_ids = %s WHERE key = %s",
+            (orjson.dumps(result), " ".join(str(s) for s in subject_ids), key),
+        )
+
+    def release(self, tx: Tx, key: str) -> None:
+        """Give up a claim whose command failed, so the client may retry."""
+        tx.execute(
+            "DELETE FROM command_results WHERE key = %s AND result = %s",
+            (key, b"null"),
         )
 
 

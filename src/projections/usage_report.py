@@ -138,3 +138,13 @@ def _by_period(
         {"period": name, **{e: counts.get(e, 0) for e in ENTITIES if e != "users"}}
         for name, counts in sorted(table.items())
     ]
+
+
+def teams_with_agreements(runtime: Runtime) -> list[str]:
+    """Teams that have, or had, a sharing agreement, from a current view."""
+    projection = UsageProjection()
+    catch_up(runtime, projection)
+    table = live_names(projection)["usage_agreements"]
+    return sorted(
+        {str(row[0]) for row in _rows(runtime, "SELECT team_id FROM " + table)}
+    )

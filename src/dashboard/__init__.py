@@ -1,0 +1,1 @@
+"""The usage dashboard's static page, script and styles."""
