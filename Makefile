@@ -10,10 +10,12 @@ export WELLBEING_DFE_DATA
 
 .PHONY: demo test lint typecheck pytest clean
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package to the versions the suite last passed
+# with, so a new release elsewhere cannot change a clean build.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)

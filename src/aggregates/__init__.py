@@ -1,5 +1,12 @@
 """Aggregates and their events; importing this registers every topic."""
 
-from wellbeing.aggregates import participant, program, snapshot, team, user
+from wellbeing.aggregates import (
+    disclosure,
+    participant,
+    program,
+    snapshot,
+    team,
+    user,
+)
 
-__all__ = ["participant", "program", "snapshot", "team", "user"]
+__all__ = ["disclosure", "participant", "program", "snapshot", "team", "user"]

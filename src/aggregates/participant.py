@@ -40,6 +40,8 @@ FormerUpns = Annotated[list[str], Personal("participant.former_upns")]
 FormerUpn = Annotated[str | None, Personal("participant.former_upn")]
 Tags = Annotated[dict[str, list[str]], Personal("participant.tags")]
 Tag = Annotated[str, Personal("participant.tag")]
+# Which taxonomy a pupil is tagged in ("looked-after") is itself sensitive.
+TagTaxonomy = Annotated[str, Personal("participant.tag_taxonomy")]
 
 
 class ParticipantErased(Conflict):
@@ -165,7 +167,7 @@ class Participant(LedgerAggregate):
             self._tag(actor_id=actor_id, taxonomy=taxonomy, tag=tag)
 
     @event("Tagged", topic="wellbeing:ParticipantTagged")
-    def _tag(self, actor_id: UUID, taxonomy: str, tag: Tag) -> None:
+    def _tag(self, actor_id: UUID, taxonomy: TagTaxonomy, tag: Tag) -> None:
         self.tags = merged(
             self.tags, tag, lambda old, new: _with_tag(old, taxonomy, new)
         )
@@ -176,7 +178,7 @@ class Participant(LedgerAggregate):
             self._untag(actor_id=actor_id, taxonomy=taxonomy, tag=tag)
 
     @event("Untagged", topic="wellbeing:ParticipantUntagged")
-    def _untag(self, actor_id: UUID, taxonomy: str, tag: Tag) -> None:
+    def _untag(self, actor_id: UUID, taxonomy: TagTaxonomy, tag: Tag) -> None:
         self.tags = merged(
             self.tags, tag, lambda old, new: _without_tag(old, taxonomy, new)
         )

@@ -25,6 +25,10 @@ class ProgramClosed(Conflict):
 class Program(LedgerAggregate):
     """Chosen items and notes reveal the child's needs: all sealed under the
     participant's key, named as each event's subject.
+
+    Replaying the history of an erased participant never fails: items and
+    notes read as the ERASED marker. Raises ProgramClosed for changes after
+    closing.
     """
 
     TOPIC = "wellbeing:Program"
@@ -51,7 +55,7 @@ class Program(LedgerAggregate):
         self.team_id = team_id
         self.snapshot_id = snapshot_id
         self.items = items
-        self.notes: list[object] = [note] if note else []
+        self.notes: list[str] = [] if note is None else merged([], note, _noted)
         self.reviews = 0
         self.status = ACTIVE
 
@@ -77,8 +81,8 @@ class Program(LedgerAggregate):
     ) -> None:
         if items is not None:
             self.items = items
-        if note:
-            self.notes = merged(self.notes, note, lambda old, new: [*old, new])
+        if note is not None:
+            self.notes = merged(self.notes, note, _noted)
         self.reviews += 1
 
     def close(self, actor_id: UUID, note: str | None) -> None:
@@ -87,10 +91,14 @@ class Program(LedgerAggregate):
 
     @event("Closed", topic="wellbeing:ProgramClosed")
     def _close(self, actor_id: UUID, participant_id: UUID, note: Note) -> None:
-        if note:
-            self.notes = merged(self.notes, note, lambda old, new: [*old, new])
+        if note is not None:
+            self.notes = merged(self.notes, note, _noted)
         self.status = CLOSED
 
     def _check_active(self) -> None:
         if self.status != ACTIVE:
             raise ProgramClosed("program is closed")
+
+
+def _noted(notes: list[str], note: str) -> list[str]:
+    return [*notes, note]

@@ -30,7 +30,9 @@ class Snapshot(LedgerAggregate):
     """Answers and scores are the participant's health data, sealed under
     the participant's key: every event names the participant as its subject.
 
-    Raises SnapshotClosed for changes after completion or discarding.
+    Replaying the history of an erased participant never fails: answers and
+    scores read as the ERASED marker. Raises SnapshotClosed for changes after
+    completion or discarding.
     """
 
     TOPIC = "wellbeing:Snapshot"
@@ -66,7 +68,7 @@ class Snapshot(LedgerAggregate):
 
     def record(self, actor_id: UUID, answers: dict[str, int]) -> None:
         """Record some answers; later saves overwrite earlier ones per item."""
-        self._check_open()
+        self.check_open()
         if answers:
             self._record(
                 actor_id=actor_id, participant_id=self.participant_id, answers=answers
@@ -77,7 +79,7 @@ class Snapshot(LedgerAggregate):
         self.answers = merged(self.answers, answers, lambda a, b: {**a, **b})
 
     def complete(self, actor_id: UUID, scores: dict[str, float]) -> None:
-        self._check_open()
+        self.check_open()
         self._complete(
             actor_id=actor_id, participant_id=self.participant_id, scores=scores
         )
@@ -88,13 +90,14 @@ class Snapshot(LedgerAggregate):
         self.status = COMPLETED
 
     def discard(self, actor_id: UUID) -> None:
-        self._check_open()
+        self.check_open()
         self._discard(actor_id=actor_id, participant_id=self.participant_id)
 
     @event("Discarded", topic="wellbeing:SnapshotDiscarded")
     def _discard(self, actor_id: UUID, participant_id: UUID) -> None:
         self.status = DISCARDED
 
-    def _check_open(self) -> None:
+    def check_open(self) -> None:
+        """Raise SnapshotClosed unless the snapshot is still being answered."""
         if self.status != STARTED:
             raise SnapshotClosed(f"snapshot is {self.status}")

@@ -1,1 +1,1 @@
-"""api"""
+"""The HTTP API: `wellbeing.api.app.create_app` builds it from settings."""

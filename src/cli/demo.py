@@ -32,7 +32,7 @@ from wellbeing.commands.teams import (
 )
 from wellbeing.persistence.runtime import Runtime, open_runtime
 from wellbeing.projections import export_files
-from wellbeing.projections.partner_export import HQ, KERNOW
+from wellbeing.projections.partner_export import HQ, KERNOW, export_columns
 from wellbeing.settings import Settings
 
 T = TypeVar("T")
@@ -171,11 +171,16 @@ def _write_exports(runtime: Runtime, actor: Actor, folder: Path) -> list[Path]:
     for partner in progress("writing partner exports", [KERNOW, HQ]):
         rows = list(partner_rows(runtime, actor, partner))
         path = folder / f"{partner}.csv"
-        _write(path, export_files.csv_chunks(rows, subdomains))
+        columns = export_columns(partner, subdomains)
+        _write(path, export_files.csv_chunks(rows, subdomains, columns))
         written.append(path)
         if partner == HQ:
             stats = folder / f"{partner}-statistics.csv"
-            _write(stats, export_files.csv_chunks(export_files.statistics(rows), []))
+            figures = export_files.statistics(rows)
+            chunks = export_files.csv_chunks(
+                figures, [], export_files.STATISTICS_COLUMNS
+            )
+            _write(stats, chunks)
             written.append(stats)
     return written
 

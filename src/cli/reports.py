@@ -2,7 +2,10 @@
 
 import argparse
 import logging
+import os
 import signal
+import threading
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,8 +17,10 @@ from wellbeing.cli.output import emit_json, table
 from wellbeing.commands import audit
 from wellbeing.commands.reports import export_subdomains, partner_rows, usage_for
 from wellbeing.errors import InputError
+from wellbeing.persistence.runtime import Runtime
 from wellbeing.projections import export_files
-from wellbeing.projections.partner_export import HQ, PARTNERS
+from wellbeing.projections.engine import Projection, catch_up
+from wellbeing.projections.partner_export import HQ, PARTNERS, export_columns
 from wellbeing.projections.rebuild import rebuild
 from wellbeing.projections.registry import all_projections
 from wellbeing.projections.runner import run_projection
@@ -31,7 +36,9 @@ def add_all(sub: Sub) -> None:
     export = verb(sub, "export", cmd_export, "write a partner export")
     export.add_argument("partner", choices=PARTNERS)
     export.add_argument("--out", required=True, type=Path)
-    export.add_argument("--format", choices=("csv", "json"))
+    export.add_argument(
+        "--format", choices=FORMATS, help="csv or json; else the file's extension"
+    )
     project = verb(sub, "project", cmd_project, "keep projections up to date")
     project.add_argument("name", nargs="?", choices=sorted(all_projections()))
     project.add_argument(
@@ -40,12 +47,21 @@ def add_all(sub: Sub) -> None:
     project.add_argument("--once", action="store_true", help="catch up once and stop")
 
 
+FORMATS = ("csv", "json")
+
+
 def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
     with runtime_for(settings, need_kek=False) as runtime:
         report = usage_for(runtime, acting(args))
     if args.json:
         emit_json(report)
         return 0
+    print(usage_text(report))
+    return 0
+
+
+def usage_text(report: dict[str, Any]) -> str:
+    """The usage figures as tables: totals, then by LA and by term."""
     snapshots, programs = report["snapshots"], report["programs"]
     rows: list[list[Any]] = [
         ["teams", report["teams"]],
@@ -57,37 +73,45 @@ def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
         ["programs", programs["total"]],
         *[[f"  {k}", v] for k, v in sorted(programs["by_status"].items())],
     ]
-    print(table(rows, ("what", "count")))
-    periods = report["by_period"]["term"]
-    if periods:
-        print()
-        columns = ("period", "participants", "snapshots", "programs")
-        print(table([[p[c] for c in columns] for p in periods], columns))
-    return 0
+    parts = [table(rows, ("what", "count"))]
+    columns = ("teams", "users", "participants", "snapshots", "programs")
+    for key, label in (("by_la", "la_code"), ("by_partner", "partner")):
+        if report[key]:
+            lines = [[r[label], *(r[c] for c in columns)] for r in report[key]]
+            parts.append(table(lines, (label, *columns)))
+    terms = report["by_period"]["term"]
+    if terms:
+        lines = [[p["period"], *(p[c] for c in columns)] for p in terms]
+        parts.append(table(lines, ("term", *columns)))
+    return "\n\n".join(parts)
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     kind = args.format or args.out.suffix.lstrip(".").lower()
-    if kind not in ("csv", "json"):
-        raise InputError("format: give --format csv or json, or an .csv/.json file")
+    if kind not in FORMATS:
+        raise InputError("format: give --format csv or json, or a .csv/.json file")
+    if not args.out.parent.is_dir():
+        raise InputError("out: the folder does not exist")
     with runtime_for(settings) as runtime:
         rows = list(partner_rows(runtime, acting(args), args.partner))
     subdomains = export_subdomains()
-    written = [args.out]
     if kind == "csv":
-        _write_text(args.out, export_files.csv_chunks(rows, subdomains))
+        columns = export_columns(args.partner, subdomains)
+        _write(args.out, _encoded(export_files.csv_chunks(rows, subdomains, columns)))
     else:
-        args.out.write_bytes(b"".join(export_files.json_chunks(rows)))
+        _write(args.out, export_files.json_chunks(rows))
+    written = [args.out]
     if args.partner == HQ:
         stats_path = args.out.with_name(args.out.stem + "-statistics." + kind)
         figures = export_files.statistics(rows)
         if kind == "csv":
-            _write_text(stats_path, export_files.csv_chunks(figures, []))
+            chunks = export_files.csv_chunks(
+                figures, [], export_files.STATISTICS_COLUMNS
+            )
+            _write(stats_path, _encoded(chunks))
         else:
-            stats_path.write_bytes(orjson.dumps({"statistics": figures}))
+            _write(stats_path, [orjson.dumps({"statistics": figures})])
         written.append(stats_path)
-    for path in written:
-        path.chmod(0o600)
     if args.json:
         emit_json({"rows": len(rows), "files": [str(p) for p in written]})
     else:
@@ -95,10 +119,22 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_text(path: Path, chunks: Any) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        for chunk in chunks:
-            handle.write(chunk)
+def _encoded(chunks: Iterable[str]) -> Iterator[bytes]:
+    return (chunk.encode("utf-8") for chunk in chunks)
+
+
+def _write(path: Path, chunks: Iterable[bytes]) -> None:
+    """Write a file readable by its owner only, whole or not at all."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def cmd_project(settings: Settings, args: argparse.Namespace) -> int:
@@ -111,17 +147,37 @@ def cmd_project(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"{projection.name}: rebuilt up to event {reached}")
             return 0
         if args.once or runtime.database.dialect == "sqlite":
-            from wellbeing.projections.engine import catch_up
-
+            # The embedded store has no runner processes: reads catch up.
             for projection in chosen:
                 print(f"{projection.name}: {catch_up(runtime, projection)} events read")
             return 0
-        if len(chosen) != 1:
-            raise InputError("name: a runner process keeps one projection")
-        stopping: list[bool] = []
-        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-        run_projection(runtime, chosen[0], should_stop=lambda: bool(stopping))
+        _run_runners(runtime, chosen)
     return 0
+
+
+def _run_runners(runtime: Runtime, chosen: list[Projection]) -> None:
+    """One runner per projection, each in a thread, until SIGTERM or SIGINT."""
+    stopping = threading.Event()
+
+    def stop(*_: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    threads = [
+        threading.Thread(
+            target=run_projection,
+            args=(runtime, projection),
+            kwargs={"should_stop": stopping.is_set},
+            name=f"runner-{projection.name}",
+        )
+        for projection in chosen
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(timeout=0.5)
 
 
 def add_audit(sub: Sub) -> None:

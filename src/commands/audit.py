@@ -123,7 +123,8 @@ def _check_marks(aggregate: Any) -> None:
 def _compare(runtime: Runtime, projection: Any) -> dict[str, Any]:
     ensure_tables(runtime, projection)
     catch_up(runtime, projection)
-    fresh = rebuild_names(projection)
+    # A suffix of its own, so a verification never collides with a rebuild.
+    fresh = rebuild_names(projection, "_verify")
     tracking = projection.name + "#verify"
     with runtime.database.transaction() as tx:
         drop_tables(tx, fresh)

@@ -1,35 +1,88 @@
-"""Importing pupils from a school's MIS export into one team."""
+"""Importing pupils from a school's MIS export into one team.
+
+A commit runs in batches under a recorded import run: each batch stores its
+new participants, their blind-index rows, the team's reference counter and
+the batch's row outcomes in one transaction, so a pupil is never created
+twice and an interrupted run is completed by importing the file again.
+"""
 
 import logging
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import partial
 from itertools import islice
 from pathlib import Path
 from uuid import UUID
 
-from wellbeing.aggregates.participant import Participant
 from wellbeing.aggregates.team import Team
-from wellbeing.aggregates.upn import InvalidUpn, canonical_upn, validate_upn
 from wellbeing.commands.actor import Actor
 from wellbeing.commands.authorization import authorize
+from wellbeing.commands.import_matching import (
+    PENDING,
+    BatchPlan,
+    MatchContext,
+    plan_batch,
+)
+from wellbeing.commands.import_report import (
+    NEW,
+    STATUSES,
+    UNCHANGED,
+    UPDATED,
+    ImportReport,
+    RowOutcome,
+)
+from wellbeing.commands.import_roster import (
+    LEAVING_SHARE,
+    ConfirmationRequired,
+    heal_names_index,
+    leavers,
+    mark_left,
+)
+from wellbeing.commands.import_rows import (
+    Candidate,
+    CheckOptions,
+    RowChecker,
+    reject,
+    taxonomy_columns,
+)
 from wellbeing.commands.loading import load
-from wellbeing.commands.pupil_file import PupilRow, read_pupil_file
-from wellbeing.commands.retry import with_retries
-from wellbeing.persistence.blind_index import BlindIndex
+from wellbeing.commands.pupil_file import TAGS, PupilFile, PupilRow, read_pupil_file
+from wellbeing.errors import InputError
+from wellbeing.persistence.blind_index import BlindIndex, refresh_statistics
 from wellbeing.persistence.database import Tx, UniqueViolation
 from wellbeing.persistence.event_store import VersionConflict
-from wellbeing.persistence.participants import add_to_team_index
+from wellbeing.persistence.import_runs import ImportRun, ImportRuns, RowRecord
+from wellbeing.persistence.participants import set_left_on
 from wellbeing.persistence.runtime import Runtime
+from wellbeing.persistence.team_roll import add_to_roll, has_pupils_without_upn
+
+__all__ = [
+    "BATCH_SIZE",
+    "ConfirmationRequired",
+    "ImportParticipants",
+    "ImportReport",
+    "RowOutcome",
+    "import_participants",
+    "list_import_runs",
+]
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
+BATCH_ATTEMPTS = 12
+STATISTICS_FIRST_REFRESH = 2_000
 
 
 @dataclass(frozen=True)
 class ImportParticipants:
-    """Import a pupil file; a dry run unless commit is set."""
+    """Import a pupil file; a dry run unless commit is set.
+
+    `column_map` names the file's header for a field (surname, upn, fsm, ...).
+    `full_roster` marks pupils missing from the file as having left, and
+    needs `confirm_leavers` when more than a quarter of the roll would.
+    """
 
     actor: Actor
     team_id: UUID
@@ -37,210 +90,373 @@ class ImportParticipants:
     commit: bool = False
     allow_other_establishments: bool = False
     today: date | None = None
-
-
-@dataclass
-class RowOutcome:
-    """What became of one row; codes and columns only, never a value."""
-
-    number: int
-    status: str
-    reasons: list[str] = field(default_factory=list)
-    participant_id: UUID | None = None
-
-
-@dataclass
-class ImportReport:
-    """Counts and per-row outcomes of one import; free of personal data."""
-
-    encoding: str
-    warnings: list[str]
-    blank_lines: int
-    committed: bool
-    rows: list[RowOutcome] = field(default_factory=list)
-
-    def count(self, status: str) -> int:
-        return sum(1 for row in self.rows if row.status == status)
-
-    def summary(self) -> dict[str, int]:
-        statuses = ("new", "updated", "unchanged", "rejected")
-        return {status: self.count(status) for status in statuses}
-
-
-@dataclass
-class _Candidate:
-    row: PupilRow
-    outcome: RowOutcome
-    upn: str | None
-    digest: bytes | None = None
+    column_map: Mapping[str, str] = field(default_factory=dict)
+    strict: bool = False
+    allow_missing_upn: bool = False
+    full_roster: bool = False
+    confirm_leavers: bool = False
+    batch_size: int = BATCH_SIZE
 
 
 def import_participants(runtime: Runtime, command: ImportParticipants) -> ImportReport:
-    """Validate every row and, with commit, store the good ones in batches.
+    """Check every row and, with commit, store the good ones in batches.
 
-    Each batch commits the new participants, their blind-index rows and the
-    team's reference counter together, so a pupil is never created twice.
+    Raises PupilFileInvalid or PupilFileMalformed for a file that cannot be
+    read, and ConfirmationRequired when --full-roster would mark too many
+    pupils as having left without confirmation.
     """
+    if command.batch_size < 1:
+        raise InputError("batch_size: must be at least 1")
     team = load(runtime, Team, command.team_id)
     authorize(runtime, command.actor, "import-participants", team)
-    pupil_file = read_pupil_file(command.path, today=command.today)
-    report = ImportReport(
-        encoding=pupil_file.encoding,
-        warnings=[w.code for w in pupil_file.warnings],
-        blank_lines=pupil_file.blank_lines,
-        committed=command.commit,
+    pupil_file = read_pupil_file(
+        command.path, column_map=command.column_map, today=command.today
     )
-    index = BlindIndex(runtime.keys, team.id)
-    seen: dict[bytes, int] = {}
-    for batch in _batches(pupil_file.rows(), BATCH_SIZE):
-        candidates = [_check(row, team, command, report) for row in batch]
-        usable = [c for c in candidates if c.outcome.status != "rejected"]
-        _mark_duplicates(usable, index, seen)
-        storable = [c for c in usable if c.outcome.status != "rejected"]
-        if storable:
-            with_retries(partial(_store_batch, runtime, command, index, storable))
+    session = _Session(runtime, command, team, pupil_file)
+    if session.backfill and command.full_roster:
+        raise InputError("full_roster: a UPN template file is not a full roster")
+    report = session.run()
     logger.info(
         "import finished team_id=%s committed=%s rows=%d",
         team.id,
-        command.commit,
+        report.committed,
         len(report.rows),
     )
     return report
 
 
-def _batches(rows: Iterator[PupilRow], size: int) -> Iterator[list[PupilRow]]:
-    while batch := list(islice(rows, size)):
-        yield batch
+class _Session:
+    """One import of one file: its passes, its run and its report."""
 
+    def __init__(
+        self,
+        runtime: Runtime,
+        command: ImportParticipants,
+        team: Team,
+        pupil_file: PupilFile,
+    ) -> None:
+        self.runtime = runtime
+        self.command = command
+        self.team = team
+        self.file = pupil_file
+        self.backfill = "reference" in pupil_file.columns
+        self.index = BlindIndex(runtime.keys, team.id)
+        self.runs = ImportRuns(runtime.keys, team.id)
+        self.today = command.today or date.today()
+        self.upnless_pupils = True
+        self.may_have_recorded = True
+        # The team is kept between batches: reloading it for each would read
+        # every reference reservation so far, a cost that grows with the file
+        # and with every import before it. It is reloaded after a conflict,
+        # and for every pass.
+        self.stale_team = True
+        self.index_rows_added = 0
+        self.next_refresh = STATISTICS_FIRST_REFRESH
 
-def _check(
-    row: PupilRow, team: Team, command: ImportParticipants, report: ImportReport
-) -> _Candidate:
-    outcome = RowOutcome(row.number, "pending")
-    report.rows.append(outcome)
-    reasons = [f"{p.code}:{p.column}" for p in row.problems]
-    upn = None
-    if row.upn is not None:
+    def run(self) -> ImportReport:
+        fingerprint = self.runs.fingerprint(self.command.path, self._options())
+        with self.runtime.database.transaction() as tx:
+            previous = self.runs.finished(tx, fingerprint)
+            names_matching = self.command.allow_missing_upn or not (
+                self.index.has_upns(tx)
+            )
+            self.upnless_pupils = has_pupils_without_upn(tx, self.team.id)
+        if previous is not None:
+            return self._replay(previous)
+        heal_names_index(self.runtime, self.index)
+        if not self.command.commit:
+            return self._pass(None, names_matching)
+        if self.command.strict or self.command.full_roster:
+            trial = self._pass(None, names_matching)
+            if self.command.strict and trial.held_back():
+                trial.refused = True
+                return trial
+            self._check_leaving_share(trial)
+        return self._commit(fingerprint, names_matching)
+
+    def _options(self) -> bytes:
+        # Options that change what a row does are part of the fingerprint,
+        # so the same file imported another way is another run.
+        command = self.command
+        mapping = ";".join(f"{k}={v}" for k, v in sorted(command.column_map.items()))
+        return "\n".join(
+            (
+                f"full-roster={command.full_roster}",
+                f"allow-missing-upn={command.allow_missing_upn}",
+                f"allow-other-establishments={command.allow_other_establishments}",
+                f"map={mapping}",
+            )
+        ).encode()
+
+    def _check_leaving_share(self, trial: ImportReport) -> None:
+        if not self.command.full_roster or self.command.confirm_leavers:
+            return
+        if trial.on_roll and len(trial.leavers) / trial.on_roll > LEAVING_SHARE:
+            raise ConfirmationRequired(len(trial.leavers), trial.on_roll)
+
+    def _commit(self, fingerprint: str, names_matching: bool) -> ImportReport:
+        with self.runtime.database.transaction() as tx:
+            run, resumed = self.runs.start_or_resume(
+                tx, fingerprint, self.command.actor.user_id, names_matching
+            )
+        self.may_have_recorded = resumed
+        logger.info(
+            "import run started run_id=%s team_id=%s resumed=%s",
+            run.id,
+            self.team.id,
+            resumed,
+        )
         try:
-            upn = validate_upn(row.upn).value
-        except InvalidUpn as error:
-            reasons.append(f"{error.reason}:upn")
-    if not command.allow_other_establishments and _other_school(row, team):
-        reasons.append("other-establishment:estab")
-    if reasons:
-        outcome.status = "rejected"
-        outcome.reasons = reasons
-    return _Candidate(row, outcome, upn)
+            report = self._pass(run, run.names_matching)
+            report.resumed = resumed
+            left = 0
+            if self.command.full_roster:
+                left = mark_left(
+                    self.runtime,
+                    self.command.actor.user_id,
+                    report.leavers,
+                    self.today,
+                    self.command.batch_size,
+                )
+            with self.runtime.database.transaction() as tx:
+                self.runs.finish(tx, run.id, left)
+        except BaseException:
+            self._interrupt(run)
+            raise
+        return report
 
-
-def _other_school(row: PupilRow, team: Team) -> bool:
-    if row.lea is None or row.estab is None:
-        return False
-    return (row.lea, row.estab) != (team.la_code, team.estab)
-
-
-def _mark_duplicates(
-    candidates: list[_Candidate], index: BlindIndex, seen: dict[bytes, int]
-) -> None:
-    for candidate in candidates:
-        if candidate.upn is None:
-            continue
-        candidate.digest = index.upn_digest(canonical_upn(candidate.upn))
-        first = seen.setdefault(candidate.digest, candidate.row.number)
-        if first != candidate.row.number:
-            candidate.outcome.status = "rejected"
-            candidate.outcome.reasons = [f"duplicate-upn-of-row-{first}:upn"]
-
-
-def _store_batch(
-    runtime: Runtime,
-    command: ImportParticipants,
-    index: BlindIndex,
-    candidates: list[_Candidate],
-) -> None:
-    team = load(runtime, Team, command.team_id)
-    digests = [c.digest for c in candidates if c.digest is not None]
-    with runtime.database.transaction() as tx:
-        known = index.find_upns(tx, digests)
-    fresh: list[tuple[_Candidate, Participant]] = []
-    changed: list[Participant] = []
-    for candidate in candidates:
-        existing = known.get(candidate.digest) if candidate.digest else None
-        if existing is None:
-            fresh.append((candidate, _new(command, team, candidate, len(fresh))))
+    def _interrupt(self, run: ImportRun) -> None:
+        try:
+            with self.runtime.database.transaction() as tx:
+                self.runs.interrupt(tx, run.id)
+        except Exception:  # noqa: BLE001 (the first failure is the one to raise)
+            logger.warning("import run not marked interrupted run_id=%s", run.id)
         else:
-            _update(runtime, command, candidate, existing, changed)
-    if fresh:
-        team.reserve_references(actor_id=command.actor.user_id, count=len(fresh))
-    if not command.commit:
-        _settle(fresh, "new")
-        return
+            logger.warning("import run interrupted run_id=%s", run.id)
 
-    def rows(tx: Tx) -> None:
-        for _, participant in fresh:
-            add_to_team_index(tx, participant.id, team.id, participant.reference)
-        index.add_upns(tx, [(c.digest, p.id) for c, p in fresh if c.digest is not None])
+    def _new_report(self, run: ImportRun | None) -> ImportReport:
+        return ImportReport(
+            encoding=self.file.encoding,
+            warnings=[w.code for w in self.file.warnings],
+            blank_lines=self.file.blank_lines,
+            committed=run is not None,
+            run_id=None if run is None else run.id,
+            upn_backfill=self.backfill,
+        )
 
-    try:
-        runtime.writer.commit(team, *changed, *(p for _, p in fresh), extra=rows)
-    except UniqueViolation:
-        # Another import registered one of these pupils a moment ago: load
-        # afresh and match them as existing pupils.
-        raise VersionConflict("blind index changed during the batch") from None
-    _settle(fresh, "new")
+    def _replay(self, previous: ImportRun) -> ImportReport:
+        """The finished run's rows: nothing changes, so nothing is new."""
+        report = self._new_report(previous)
+        report.committed = self.command.commit
+        report.already_imported = True
+        with self.runtime.database.transaction() as tx:
+            records = list(self.runs.rows(tx, previous.id))
+        for record in records:
+            status = UNCHANGED if record.status in (NEW, UPDATED) else record.status
+            report.rows.append(
+                RowOutcome(
+                    record.number,
+                    status,
+                    list(record.reasons),
+                    record.participant_id,
+                    list(record.warnings),
+                )
+            )
+        return report
+
+    def _pass(self, run: ImportRun | None, names_matching: bool) -> ImportReport:
+        self.stale_team = True
+        report = self._new_report(run)
+        taxonomies = taxonomy_columns(self.team, self.file.columns)
+        unmapped = set(self.file.columns) & set(TAGS) - set(taxonomies)
+        for column in sorted(unmapped):
+            report.warn(f"no-taxonomy-for-column:{column}")
+        options = CheckOptions(
+            backfill=self.backfill,
+            names_matching=names_matching,
+            allow_other_establishments=self.command.allow_other_establishments,
+        )
+        checker = RowChecker(self.team, self.index, options, taxonomies)
+        claimed: dict[UUID, int] = {}
+        present: set[UUID] = set()
+        for batch in _checked(self.file.rows(), checker, self.command.batch_size):
+            report.rows.extend(c.outcome for c in batch)
+            settle = partial(self._settle_batch, run, batch, claimed, present)
+            _with_backoff(settle)
+        if self.command.full_roster:
+            report.leavers, report.on_roll = leavers(
+                self.runtime, self.team.id, present
+            )
+        if run is None:
+            for outcome in report.rows:
+                if outcome.status == NEW:
+                    outcome.participant_id = None
+        return report
+
+    def _settle_batch(
+        self,
+        run: ImportRun | None,
+        batch: list[Candidate],
+        claimed: dict[UUID, int],
+        present: set[UUID],
+    ) -> None:
+        if self.stale_team:
+            self.team = load(self.runtime, Team, self.team.id)
+            self.stale_team = False
+        recorded = self._recorded(run, batch)
+        for candidate in batch:
+            _reset(candidate, recorded.get(candidate.row.number))
+        context = MatchContext(
+            actor_id=self.command.actor.user_id,
+            team_id=self.team.id,
+            index=self.index,
+            backfill=self.backfill,
+            full_roster=self.command.full_roster,
+            claimed=claimed,
+            upnless_pupils=self.upnless_pupils,
+        )
+        plan = plan_batch(self.runtime, context, batch, self.team)
+        if any(p.upn is None for p in plan.fresh):
+            self.upnless_pupils = True
+        if run is None:
+            # A dry run stores nothing: the reservation is dropped, and the
+            # numbers it took are never shown.
+            self.team.collect_events()
+        else:
+            settled = [c for c in batch if c.row.number not in recorded]
+            self._store(run, plan, settled)
+            self._keep_statistics(len(plan.upn_rows) + len(plan.name_rows))
+        claimed.update(plan.claimed)
+        present.update(plan.present)
+
+    def _recorded(
+        self, run: ImportRun | None, batch: list[Candidate]
+    ) -> dict[int, RowRecord]:
+        # A run started afresh has settled nothing until a second import of
+        # the same file joins it, which shows as a conflict; look only then.
+        if run is None or not batch or not self.may_have_recorded:
+            return {}
+        with self.runtime.database.transaction() as tx:
+            return self.runs.recorded(
+                tx, run.id, batch[0].row.number, batch[-1].row.number
+            )
+
+    def _store(self, run: ImportRun, plan: BatchPlan, settled: list[Candidate]) -> None:
+        records = [_record(c.outcome) for c in settled]
+        aggregates = plan.aggregates()
+        if not records and not aggregates:
+            return
+
+        def rows(tx: Tx) -> None:
+            add_to_roll(tx, self.team.id, [(p.id, p.reference) for p in plan.fresh])
+            self.index.add_upns(tx, plan.upn_rows)
+            self.index.add_names(tx, plan.name_rows)
+            for participant_id, digest in plan.renamed:
+                self.index.replace_names(tx, participant_id, digest)
+            for participant_id in plan.rejoined:
+                set_left_on(tx, participant_id, None)
+            self.runs.record(tx, run.id, records)
+
+        try:
+            self.runtime.writer.commit(*aggregates, extra=rows)
+        except UniqueViolation:
+            # Another import registered one of these pupils, or settled one of
+            # these rows, a moment ago: load afresh and match again.
+            self._conflicted()
+            raise VersionConflict("blind index changed during the batch") from None
+        except VersionConflict:
+            self._conflicted()
+            raise
+
+    def _keep_statistics(self, added: int) -> None:
+        # Each time this import has added four times as many index rows as
+        # at the last refresh, the planner's statistics are refreshed: a few
+        # refreshes for any size of file, each of a few tens of milliseconds.
+        self.index_rows_added += added
+        if self.index_rows_added >= self.next_refresh:
+            refresh_statistics(self.runtime.database)
+            self.next_refresh *= 4
+
+    def _conflicted(self) -> None:
+        # The team object in hand is behind the store (its events were taken
+        # for this commit and not stored), and rows may have been settled by
+        # a second import of the same file.
+        self.stale_team = True
+        self.may_have_recorded = True
 
 
-def _new(
-    command: ImportParticipants, team: Team, candidate: _Candidate, offset: int
-) -> Participant:
-    row = candidate.row
-    assert row.surname and row.forename and row.date_of_birth
-    return Participant(
-        actor_id=command.actor.user_id,
-        team_id=team.id,
-        reference=team.next_reference + offset,
-        surname=row.surname,
-        forename=row.forename,
-        middle_names=row.middle_names,
-        date_of_birth=row.date_of_birth,
-        sex=row.sex,
-        year_group=row.year_group,
-        upn=candidate.upn,
-        former_upns=[],
-        tags={},
-    )
-
-
-def _update(
-    runtime: Runtime,
-    command: ImportParticipants,
-    candidate: _Candidate,
-    participant_id: UUID,
-    changed: list[Participant],
-) -> None:
-    participant = load(runtime, Participant, participant_id)
-    row = candidate.row
-    supplied = {
-        "surname": row.surname,
-        "forename": row.forename,
-        "middle_names": row.middle_names,
-        "date_of_birth": row.date_of_birth,
-        "sex": row.sex,
-        "year_group": row.year_group,
-    }
-    # A blank cell means "not supplied", never "clear the value".
-    participant.correct(
-        command.actor.user_id, **{k: v for k, v in supplied.items() if v is not None}
-    )
-    candidate.outcome.participant_id = participant.id
-    if participant.pending_events:
-        candidate.outcome.status = "updated"
-        changed.append(participant)
+def _reset(candidate: Candidate, record: RowRecord | None) -> None:
+    outcome = candidate.outcome
+    if record is not None:
+        outcome.status = record.status
+        outcome.reasons = list(record.reasons)
+        outcome.warnings = list(record.warnings)
+        outcome.participant_id = record.participant_id
+    elif not candidate.usable:
+        reject(candidate)
     else:
-        candidate.outcome.status = "unchanged"
+        outcome.status = PENDING
+        outcome.reasons = []
+        outcome.warnings = list(candidate.warnings)
+        outcome.participant_id = None
 
 
-def _settle(fresh: list[tuple[_Candidate, Participant]], status: str) -> None:
-    for candidate, participant in fresh:
-        candidate.outcome.status = status
-        candidate.outcome.participant_id = participant.id
+def _record(outcome: RowOutcome) -> RowRecord:
+    return RowRecord(
+        outcome.number,
+        outcome.status,
+        tuple(outcome.reasons),
+        tuple(outcome.warnings),
+        outcome.participant_id,
+    )
+
+
+def _with_backoff(work: Callable[[], None]) -> None:
+    # Two imports into one team at once take turns: every batch that
+    # registers pupils moves the team's reference counter on, so the other
+    # import's batch is planned again. A random pause, growing with each
+    # attempt, lets it slip in between the first one's batches.
+    for attempt in range(1, BATCH_ATTEMPTS + 1):
+        try:
+            work()
+        except VersionConflict:
+            if attempt == BATCH_ATTEMPTS:
+                raise
+            logger.info("import batch conflict, retrying attempt=%d", attempt)
+            time.sleep(random.uniform(0, 0.01 * attempt))
+        else:
+            return
+
+
+def _checked(
+    rows: Iterator[PupilRow], checker: RowChecker, size: int
+) -> Iterator[list[Candidate]]:
+    while batch := list(islice(rows, size)):
+        yield [checker.check(row) for row in batch]
+
+
+def list_import_runs(
+    runtime: Runtime, actor: Actor, team_id: UUID, now: datetime | None = None
+) -> list[dict[str, object]]:
+    """The team's import runs, newest first: status and counts, no values.
+
+    A run that stopped without saying so shows as interrupted once it has
+    been silent for a while.
+    """
+    team = load(runtime, Team, team_id)
+    authorize(runtime, actor, "import-participants", team)
+    with runtime.database.transaction() as tx:
+        summaries = ImportRuns(runtime.keys, team.id).summaries(tx)
+    moment = now or datetime.now(UTC)
+    return [
+        {
+            "run_id": str(s.run.id),
+            "status": s.run.status_at(moment),
+            "started_at": s.run.started_at.isoformat(),
+            "finished_at": s.run.finished_at.isoformat() if s.run.finished_at else None,
+            "rows": sum(s.counts.values()),
+            **{status: s.counts.get(status, 0) for status in STATUSES},
+            "left": s.run.left_count,
+        }
+        for s in summaries
+    ]

@@ -11,8 +11,8 @@ from wellbeing.aggregates.team import Team
 from wellbeing.commands.actor import Actor
 from wellbeing.commands.authorization import authorize
 from wellbeing.commands.loading import load
-from wellbeing.persistence.participants import team_participants
 from wellbeing.persistence.runtime import Runtime
+from wellbeing.projections.roster import team_roster
 
 SHOWN = ("surname", "forename", "middle_names", "date_of_birth", "sex", "year_group")
 
@@ -43,10 +43,16 @@ def describe(participant: Participant) -> dict[str, Any]:
 def list_participants(
     runtime: Runtime, actor: Actor, team_id: UUID
 ) -> list[dict[str, Any]]:
+    """The team's roster from its read model, in internal-reference order."""
     authorize(runtime, actor, "list-participants", load(runtime, Team, team_id))
-    ids = team_participants(runtime.database, team_id)
-    runtime.keys.prefetch(ids)
-    return [describe(load(runtime, Participant, pid)) for pid in ids]
+    return [_listed(entry) for entry in team_roster(runtime, team_id)]
+
+
+def _listed(entry: dict[str, Any]) -> dict[str, Any]:
+    listed = {name: shown(value) for name, value in entry.items()}
+    if entry["erased"]:
+        listed["has_upn"] = None
+    return listed
 
 
 def show_participant(

@@ -36,11 +36,15 @@ _ALIASES = {
     "sen-provision": ("senprovision", "sen"),
     "pupil-premium": ("pupilpremium",),
     "looked-after": ("lookedafter", "lookedafterchild", "cla"),
+    # The back-fill template's internal reference; a file with this column
+    # attaches UPNs to pupils the team already has.
+    "reference": ("reference", "internalreference"),
 }
 _SEXES = {"m": "M", "male": "M", "boy": "M", "f": "F", "female": "F", "girl": "F"}
 
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _EDGES = re.compile(rf"^[\s{_INVISIBLE}]+|[\s{_INVISIBLE}]+$")
+_INVISIBLE_SET = frozenset(_INVISIBLE)
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
 _SEPARATED_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})", re.ASCII)
 # Only five-digit serials (1927 to 2173) are read as Excel dates: a shorter
@@ -50,6 +54,7 @@ _EXCEL_SERIAL = re.compile(r"(\d{5})(?:\.0+)?", re.ASCII)
 # serial from 61 on is one day ahead of a plain count from 31 December 1899.
 _EXCEL_EPOCH = date(1899, 12, 30)
 _CHUNK = 1 << 16
+_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 class PupilFileInvalid(InputError):  # noqa: N818 (named for what went wrong)
@@ -109,6 +114,7 @@ class PupilRow:
     estab: str | None = field(repr=False)
     tags: dict[str, str] = field(repr=False)
     problems: list[RowProblem] = field(repr=False)
+    reference: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -373,11 +379,14 @@ def _build_row(layout: _Layout, number: int, record: _Record) -> PupilRow:
         estab=values.get("estab"),
         tags={name: text for name in TAGS if (text := values.get(name)) is not None},
         problems=problems,
+        reference=values.get("reference"),
     )
 
 
 def _value(cell: str, name: str, problems: list[RowProblem]) -> str | None:
-    text = unicodedata.normalize("NFC", _clean(cell))
+    text = _clean(cell)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
     if "\ufffd" in text:
         # U+FFFD stands for characters already lost; keeping it would store a
         # name that is silently wrong.
@@ -387,7 +396,21 @@ def _value(cell: str, name: str, problems: list[RowProblem]) -> str | None:
 
 
 def _clean(cell: str) -> str:
-    return _EDGES.sub("", cell)
+    text = _EDGES.sub("", cell) if _has_edges(cell) else cell
+    # Files written for spreadsheets (the back-fill template among them) put
+    # an apostrophe before a cell that would otherwise run as a formula.
+    if text.startswith("'") and text[1:2] in _FORMULA_STARTS:
+        return text[1:]
+    return text
+
+
+def _has_edges(cell: str) -> bool:
+    # Most cells have nothing to strip; looking at both ends first saves a
+    # regular-expression pass per cell on files of a hundred thousand rows.
+    first, last = cell[:1], cell[-1:]
+    if first.isspace() or last.isspace():
+        return True
+    return first in _INVISIBLE_SET or last in _INVISIBLE_SET
 
 
 def _has_problem(problems: list[RowProblem], column: str) -> bool:

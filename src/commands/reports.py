@@ -6,7 +6,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from wellbeing.aggregates.base import NotAllowed
+from wellbeing.aggregates.base import NotAllowed, NotFound
 from wellbeing.aggregates.team import Team
 from wellbeing.aggregates.user import User
 from wellbeing.commands.actor import Actor
@@ -14,25 +14,59 @@ from wellbeing.commands.authorization import ANALYST, OPERATOR, TEAM_ADMIN, role
 from wellbeing.commands.instrument_files import load_instruments
 from wellbeing.persistence.email_index import teams_of
 from wellbeing.persistence.runtime import Runtime
-from wellbeing.projections.partner_export import export_rows
+from wellbeing.projections.partner_export import PARTNERS, export_rows
 from wellbeing.projections.usage_report import teams_with_agreements, usage_report
 
 
-def usage_for(runtime: Runtime, actor: Actor) -> dict[str, Any]:
+def usage_for(
+    runtime: Runtime,
+    actor: Actor,
+    *,
+    la: str | None = None,
+    team: UUID | None = None,
+) -> dict[str, Any]:
     """All figures for the operator and analysts of a partner's teams; a team
-    admin sees the teams they administer.
+    admin sees the teams they administer. `la` and `team` narrow the figures;
+    a team the actor cannot see raises NotFound.
     """
+    visible = _visible_teams(runtime, actor)
+    if la is None and team is None:
+        return usage_report(runtime, visible)
+    if team is not None and visible is not None and str(team) not in visible:
+        raise NotFound("team not found")
+    rows = usage_report(runtime, visible)["by_team"]
+    chosen = [
+        row["team_id"]
+        for row in rows
+        if (la is None or row.get("la_code") == la)
+        and (team is None or row["team_id"] == str(team))
+    ]
+    return usage_report(runtime, chosen)
+
+
+def _visible_teams(runtime: Runtime, actor: Actor) -> list[str] | None:
+    """The teams whose figures the actor may read; None means all of them."""
     if actor.is_operator:
-        return usage_report(runtime)
+        return None
     roles = roles_of(runtime, actor)
     if ANALYST in roles:
-        return usage_report(runtime, _partner_teams(runtime, actor))
+        return _partner_teams(runtime, actor)
     admin_of = [
         str(t) for t in _member_teams(runtime, actor) if _is_admin(runtime, actor, t)
     ]
     if not admin_of:
         raise NotAllowed("not allowed to read-stats")
-    return usage_report(runtime, admin_of)
+    return admin_of
+
+
+def downloadable(runtime: Runtime, actor: Actor) -> list[str]:
+    """The partners whose export the actor may download."""
+    if actor.is_operator:
+        return list(PARTNERS)
+    user: object = runtime.ledger.repository.get(actor.user_id)
+    if not isinstance(user, User) or user.erased:
+        return []
+    return [p for p in PARTNERS if p in user.partner_roles]
 
 
 def _member_teams(runtime: Runtime, actor: Actor) -> list[UUID]:

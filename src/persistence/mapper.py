@@ -48,8 +48,8 @@ class SealingMapper(Mapper[UUID]):
         subjects: dict[UUID, str] = {}
         for event in events:
             cls = type(event)
-            if personal_fields(cls):
-                state = vars(event)
+            state = vars(event)
+            if any(state.get(n) is not None for n in personal_fields(cls)):
                 subject = self._subject(cls, state["originator_id"], state)
                 subjects.setdefault(subject, subject_kind(cls))
         if subjects:
@@ -60,14 +60,19 @@ class SealingMapper(Mapper[UUID]):
         state = dict(vars(domain_event))
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
-        sealed = personal_fields(cls)
+        # Only values that are there need a key: an event whose personal
+        # fields are all empty (a program closed without a note) stays
+        # writable after the person was erased.
+        sealed = {
+            name: field_id
+            for name, field_id in personal_fields(cls).items()
+            if state.get(name) is not None
+        }
         if sealed:
             subject_id = self._subject(cls, originator_id, state)
             key = self.keys.for_writing(subject_id, subject_kind(cls))
             for name, field_id in sealed.items():
-                value = state.get(name)
-                if value is None:
-                    continue
+                value = state[name]
                 if isinstance(value, Redacted):
                     raise RedactedValueWritten(f"field {name} holds a marker")
                 plain = orjson.dumps(tag(value))

@@ -129,6 +129,94 @@ MIGRATIONS: tuple[Migration, ...] = (
             " position bigint NOT NULL)",
         ),
     ),
+    Migration(
+        8,
+        "import runs and their row outcomes",
+        sqlite=(
+            "CREATE TABLE import_runs (run_id TEXT PRIMARY KEY,"
+            " team_id TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+            " actor_id TEXT NOT NULL, status TEXT NOT NULL,"
+            " names_matching INTEGER NOT NULL, left_count INTEGER NOT NULL,"
+            " started_at TEXT NOT NULL, heartbeat_at TEXT NOT NULL,"
+            " finished_at TEXT)",
+            "CREATE UNIQUE INDEX import_runs_open ON import_runs"
+            " (team_id, fingerprint) WHERE status <> 'finished'",
+            "CREATE INDEX import_runs_team ON import_runs (team_id, started_at)",
+            "CREATE TABLE import_rows (run_id TEXT NOT NULL,"
+            " row_number INTEGER NOT NULL, status TEXT NOT NULL,"
+            " reasons TEXT NOT NULL, warnings TEXT NOT NULL, participant_id TEXT,"
+            " PRIMARY KEY (run_id, row_number))",
+            "CREATE INDEX import_rows_participant ON import_rows (participant_id)",
+        ),
+        postgres=(
+            "CREATE TABLE import_runs (run_id uuid PRIMARY KEY,"
+            " team_id uuid NOT NULL, fingerprint text NOT NULL,"
+            " actor_id uuid NOT NULL, status text NOT NULL,"
+            " names_matching boolean NOT NULL, left_count integer NOT NULL,"
+            " started_at timestamptz NOT NULL, heartbeat_at timestamptz NOT NULL,"
+            " finished_at timestamptz)",
+            "CREATE UNIQUE INDEX import_runs_open ON import_runs"
+            " (team_id, fingerprint) WHERE status <> 'finished'",
+            "CREATE INDEX import_runs_team ON import_runs (team_id, started_at)",
+            "CREATE TABLE import_rows (run_id uuid NOT NULL,"
+            " row_number integer NOT NULL, status text NOT NULL,"
+            " reasons text NOT NULL, warnings text NOT NULL, participant_id uuid,"
+            " PRIMARY KEY (run_id, row_number))",
+            "CREATE INDEX import_rows_participant ON import_rows (participant_id)",
+        ),
+    ),
+    Migration(
+        10,
+        "API bearer tokens, kept as digests",
+        sqlite=(
+            "CREATE TABLE api_tokens (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " token_id TEXT NOT NULL UNIQUE, digest BLOB NOT NULL UNIQUE,"
+            " user_id TEXT NOT NULL, issued_by TEXT NOT NULL,"
+            " created_at TEXT NOT NULL, revoked_at TEXT)",
+            "CREATE INDEX api_tokens_user ON api_tokens (user_id)",
+        ),
+        postgres=(
+            "CREATE TABLE api_tokens (seq bigserial PRIMARY KEY,"
+            " token_id uuid NOT NULL UNIQUE, digest bytea NOT NULL UNIQUE,"
+            " user_id uuid NOT NULL, issued_by uuid NOT NULL,"
+            " created_at timestamptz NOT NULL, revoked_at timestamptz)",
+            "CREATE INDEX api_tokens_user ON api_tokens (user_id)",
+        ),
+    ),
+    Migration(
+        11,
+        "import jobs and their row reports",
+        sqlite=(
+            "CREATE TABLE import_jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " job_id TEXT NOT NULL UNIQUE, team_id TEXT NOT NULL,"
+            " actor_id TEXT NOT NULL, runner TEXT NOT NULL,"
+            " commit_rows INTEGER NOT NULL,"
+            " status TEXT NOT NULL, summary TEXT, error TEXT,"
+            " created_at TEXT NOT NULL, finished_at TEXT)",
+            "CREATE INDEX import_jobs_team ON import_jobs (team_id)",
+            "CREATE TABLE import_job_rows (job_id TEXT NOT NULL,"
+            " row_number INTEGER NOT NULL, status TEXT NOT NULL,"
+            " reasons TEXT NOT NULL, participant_id TEXT,"
+            " PRIMARY KEY (job_id, row_number))",
+            "CREATE INDEX import_job_rows_participant"
+            " ON import_job_rows (participant_id)",
+        ),
+        postgres=(
+            "CREATE TABLE import_jobs (seq bigserial PRIMARY KEY,"
+            " job_id uuid NOT NULL UNIQUE, team_id uuid NOT NULL,"
+            " actor_id uuid NOT NULL, runner text NOT NULL,"
+            " commit_rows boolean NOT NULL,"
+            " status text NOT NULL, summary text, error text,"
+            " created_at timestamptz NOT NULL, finished_at timestamptz)",
+            "CREATE INDEX import_jobs_team ON import_jobs (team_id)",
+            "CREATE TABLE import_job_rows (job_id uuid NOT NULL,"
+            " row_number integer NOT NULL, status text NOT NULL,"
+            " reasons text NOT NULL, participant_id uuid,"
+            " PRIMARY KEY (job_id, row_number))",
+            "CREATE INDEX import_job_rows_participant"
+            " ON import_job_rows (participant_id)",
+        ),
+    ),
 )
 
 _CREATE_LEDGER = {

@@ -3,7 +3,7 @@
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -13,10 +13,15 @@ from wellbeing.aggregates.personal import Redacted
 from wellbeing.projections.partner_export import SMALL_CELL
 from wellbeing.projections.periods import term
 
-# A spreadsheet runs a cell that starts with one of these as a formula; a
-# leading apostrophe makes it text again and is not shown.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A spreadsheet runs a cell that starts with one of these as a formula (some
+# also read the full-width forms); a leading apostrophe makes it text again
+# and is not shown.
+_FORMULA_STARTS = (
+    *("=", "+", "-", "@", "\t", "\r", "\n"),
+    *("\uff1d", "\uff0b", "\uff0d", "\uff20"),
+)
 BOM = "\ufeff"
+SUPPRESSED = f"<{SMALL_CELL}"
 
 
 def safe_cell(value: Any) -> Any:
@@ -33,41 +38,56 @@ def safe_cell(value: Any) -> Any:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def columns_for(
-    rows_sample: dict[str, Any] | None, subdomains: Iterable[str]
-) -> list[str]:
-    base = [k for k in (rows_sample or {}) if k != "scores"]
-    return base + [f"score_{name}" for name in subdomains]
-
-
 def flatten(row: dict[str, Any], subdomains: Iterable[str]) -> dict[str, Any]:
-    flat = {k: v for k, v in row.items() if k != "scores"}
-    scores = row.get("scores") or {}
-    for name in subdomains:
-        flat[f"score_{name}"] = scores.get(name)
+    """The row with its `scores` mapping spread into `score_` columns."""
+    flat: dict[str, Any] = {}
+    for name, value in row.items():
+        if name != "scores":
+            flat[name] = value
+            continue
+        scores = value or {}
+        for subdomain in subdomains:
+            flat[f"score_{subdomain}"] = scores.get(subdomain)
     return flat
 
 
-def csv_chunks(rows: Iterable[dict[str, Any]], subdomains: list[str]) -> Iterator[str]:
-    """The export as CSV text pieces: a BOM, a header, then one line a row."""
+def csv_chunks(
+    rows: Iterable[dict[str, Any]],
+    subdomains: Sequence[str],
+    columns: Sequence[str] | None = None,
+) -> Iterator[str]:
+    """The export as CSV text pieces: a BOM, a header, then one line a row.
+
+    The header is `columns` when given, else the first row's keys; an export
+    without rows and without columns has a header of one `record` column.
+    """
     buffer = io.StringIO()
-    writer: Any = None
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    header = list(columns) if columns is not None else None
     yield BOM
+    if header is not None:
+        writer.writerow(header)
     for row in rows:
         flat = flatten(row, subdomains)
-        if writer is None:
-            writer = csv.writer(buffer, lineterminator="\r\n")
-            writer.writerow(list(flat))
-        writer.writerow([safe_cell(v) for v in flat.values()])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    if writer is None:
-        yield "record\r\n"
+        if header is None:
+            header = list(flat)
+            writer.writerow(header)
+        writer.writerow([safe_cell(flat.get(name)) for name in header])
+        yield _drain(buffer)
+    if header is None:
+        writer.writerow(["record"])
+    yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
 
 
 def json_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
-    """The export as a JSON array, one row at a time."""
+    """The export as a JSON object holding an array of rows, one at a time."""
     yield b'{"rows":['
     first = True
     for row in rows:
@@ -82,25 +102,30 @@ def _json_default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+STATISTICS_COLUMNS = ("la_code", "term", "snapshots", "programs")
+
+
 def statistics(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Counts per LA and academic term; a count under five is suppressed."""
+    """Counts of snapshots and programs per LA and academic term.
+
+    Every count under five, zero included, is shown as `<5`, so that no
+    cell can single out a small group of pupils.
+    """
     counts: Counter[tuple[str, str, str]] = Counter()
     for row in rows:
         day = date.fromisoformat(row["snapshot_date"])
         counts[(row["la_code"], term(day), row["record"])] += 1
-    cells: dict[tuple[str, str], dict[str, Any]] = {}
-    for (la_code, period, record), count in sorted(counts.items()):
-        cell = cells.setdefault(
-            (la_code, period),
-            {"la_code": la_code, "term": period, "snapshot": 0, "program": 0},
-        )
-        cell[record] = count
-    return [_suppress(cell) for cell in cells.values()]
+    cells = sorted({(la_code, period) for la_code, period, _ in counts})
+    return [
+        {
+            "la_code": la_code,
+            "term": period,
+            "snapshots": _shown(counts[(la_code, period, "snapshot")]),
+            "programs": _shown(counts[(la_code, period, "program")]),
+        }
+        for la_code, period in cells
+    ]
 
 
-def _suppress(cell: dict[str, Any]) -> dict[str, Any]:
-    shown = dict(cell)
-    for key in ("snapshot", "program"):
-        if 0 < shown[key] < SMALL_CELL:
-            shown[key] = f"<{SMALL_CELL}"
-    return shown
+def _shown(count: int) -> int | str:
+    return SUPPRESSED if count < SMALL_CELL else count

@@ -2,7 +2,8 @@
 
 Personal fields are copied as the sealed bytes the events hold, so the view
 never needs a key to be maintained, and an erased person's copies become
-unreadable with the key; erasure deletes the rows as well.
+unreadable with the key; erasure deletes the rows as well, in the live
+tables and in any rebuild under way.
 """
 
 import base64
@@ -13,7 +14,15 @@ from uuid import UUID
 from wellbeing.persistence.database import Tx
 from wellbeing.persistence.erasure import register_eraser
 from wellbeing.persistence.transcoder import SealedBytes
-from wellbeing.projections.engine import Notification, Table
+from wellbeing.projections.engine import (
+    Table,
+    every_name,
+    existing_tables,
+    identifier,
+    view_table,
+)
+from wellbeing.projections.log import Notification
+from wellbeing.projections.periods import school_day
 from wellbeing.projections.rows import RowChanges
 
 DETAIL_FIELDS = (
@@ -24,39 +33,31 @@ DETAIL_FIELDS = (
     "sex",
     "year_group",
     "upn",
-    "former_upns",
     "tags",
 )
-
-
-def _table(name: str, columns: str, key: str, index: str = "") -> Table:
-    statements = ["CREATE TABLE {table} (" + columns + ", PRIMARY KEY (" + key + "))"]
-    if index:
-        statements.append("CREATE INDEX {table}_by ON {table} (" + index + ")")
-    return Table(name, sqlite=tuple(statements), postgres=tuple(statements))
-
+ERASED_TOPIC = "wellbeing:ParticipantPersonalDataErased"
 
 TABLES = (
-    _table(
+    view_table(
         "export_participants",
         "participant_id TEXT, team_id TEXT, objects INTEGER, left_on TEXT, "
         + ", ".join(f"{name} TEXT" for name in DETAIL_FIELDS),
         "participant_id",
     ),
-    _table(
+    view_table(
         "export_changes",
-        "change_id TEXT, participant_id TEXT, kind TEXT, taxonomy TEXT, sealed TEXT",
+        "change_id INTEGER, participant_id TEXT, kind TEXT, taxonomy TEXT, sealed TEXT",
         "change_id",
         "participant_id",
     ),
-    _table(
+    view_table(
         "export_snapshots",
         "snapshot_id TEXT, participant_id TEXT, team_id TEXT, kind TEXT,"
         " status TEXT, taken_on TEXT, instrument TEXT, scores TEXT",
         "snapshot_id",
         "participant_id",
     ),
-    _table(
+    view_table(
         "export_programs",
         "program_id TEXT, participant_id TEXT, team_id TEXT, snapshot_id TEXT,"
         " status TEXT, started_on TEXT",
@@ -64,12 +65,6 @@ TABLES = (
         "participant_id",
     ),
 )
-KEYS = {
-    "export_participants": "participant_id",
-    "export_changes": "change_id",
-    "export_snapshots": "snapshot_id",
-    "export_programs": "program_id",
-}
 Handler = Callable[[RowChanges, Any, int], None]
 
 
@@ -88,7 +83,7 @@ def _registered(rows: RowChanges, e: Any, _: int) -> None:
         "left_on": None,
     }
     row.update({name: sealed_text(getattr(e, name, None)) for name in DETAIL_FIELDS})
-    rows.insert("export_participants", row)
+    rows.put("export_participants", row)
 
 
 def _corrected(rows: RowChanges, e: Any, _: int) -> None:
@@ -101,24 +96,20 @@ def _corrected(rows: RowChanges, e: Any, _: int) -> None:
         rows.update("export_participants", str(e.originator_id), **changes)
 
 
-def _replaced(rows: RowChanges, e: Any, position: int) -> None:
-    rows.update("export_participants", str(e.originator_id), upn=sealed_text(e.upn))
-    _change(rows, e, position, "former-upn", "", e.former)
+def _tag_change(kind: str) -> Handler:
+    def change(rows: RowChanges, e: Any, position: int) -> None:
+        rows.put(
+            "export_changes",
+            {
+                "change_id": position,
+                "participant_id": str(e.originator_id),
+                "kind": kind,
+                "taxonomy": sealed_text(e.taxonomy),
+                "sealed": sealed_text(e.tag),
+            },
+        )
 
-
-def _change(
-    rows: RowChanges, e: Any, position: int, kind: str, taxonomy: str, value: Any
-) -> None:
-    rows.insert(
-        "export_changes",
-        {
-            "change_id": str(position),
-            "participant_id": str(e.originator_id),
-            "kind": kind,
-            "taxonomy": taxonomy,
-            "sealed": sealed_text(value),
-        },
-    )
+    return change
 
 
 def _flag(**changes: Any) -> Handler:
@@ -133,7 +124,7 @@ def _left(rows: RowChanges, e: Any, _: int) -> None:
 
 
 def _snapshot_started(rows: RowChanges, e: Any, _: int) -> None:
-    rows.insert(
+    rows.put(
         "export_snapshots",
         {
             "snapshot_id": str(e.originator_id),
@@ -158,7 +149,7 @@ def _snapshot_completed(rows: RowChanges, e: Any, _: int) -> None:
 
 
 def _program_started(rows: RowChanges, e: Any, _: int) -> None:
-    rows.insert(
+    rows.put(
         "export_programs",
         {
             "program_id": str(e.originator_id),
@@ -166,7 +157,7 @@ def _program_started(rows: RowChanges, e: Any, _: int) -> None:
             "team_id": str(e.team_id),
             "snapshot_id": str(e.snapshot_id),
             "status": "active",
-            "started_on": e.timestamp.date().isoformat(),
+            "started_on": school_day(e.timestamp).isoformat(),
         },
     )
 
@@ -179,7 +170,7 @@ def _status(table: str, status: str) -> Handler:
 
 
 def _erased(rows: RowChanges, e: Any, _: int) -> None:
-    # Deleting by participant needs SQL over other tables; see apply().
+    # The participant's other rows are deleted by SQL after the batch.
     rows.delete("export_participants", str(e.originator_id))
 
 
@@ -187,18 +178,14 @@ _HANDLERS: dict[str, Handler] = {
     "wellbeing:ParticipantRegistered": _registered,
     "wellbeing:ParticipantDetailsCorrected": _corrected,
     "wellbeing:ParticipantUpnAssigned": _corrected,
-    "wellbeing:ParticipantUpnReplaced": _replaced,
-    "wellbeing:ParticipantTagged": lambda rows, e, position: _change(
-        rows, e, position, "tagged", e.taxonomy, e.tag
-    ),
-    "wellbeing:ParticipantUntagged": lambda rows, e, position: _change(
-        rows, e, position, "untagged", e.taxonomy, e.tag
-    ),
+    "wellbeing:ParticipantUpnReplaced": _corrected,
+    "wellbeing:ParticipantTagged": _tag_change("tagged"),
+    "wellbeing:ParticipantUntagged": _tag_change("untagged"),
     "wellbeing:ParticipantObjectedToSharing": _flag(objects=1),
     "wellbeing:ParticipantObjectionWithdrawn": _flag(objects=0),
     "wellbeing:ParticipantLeft": _left,
     "wellbeing:ParticipantRejoined": _flag(left_on=None),
-    "wellbeing:ParticipantPersonalDataErased": _erased,
+    ERASED_TOPIC: _erased,
     "wellbeing:SnapshotStarted": _snapshot_started,
     "wellbeing:SnapshotCompleted": _snapshot_completed,
     "wellbeing:SnapshotDiscarded": _status("export_snapshots", "discarded"),
@@ -211,34 +198,33 @@ class ExportProjection:
     """Facts for partner exports; personal fields stay sealed."""
 
     name: str = "exports"
+    version: int = 3
     tables: tuple[Table, ...] = TABLES
     topics: frozenset[str] = frozenset(_HANDLERS)
 
     def apply(
         self, tx: Tx, names: dict[str, str], batch: Sequence[Notification]
     ) -> None:
-        rows = RowChanges(KEYS)
+        rows = RowChanges(TABLES)
         erased: list[str] = []
         for notification in batch:
             event = notification.event
-            _HANDLERS[type(event).TOPIC](rows, event, notification.position)
-            if type(event).TOPIC == "wellbeing:ParticipantPersonalDataErased":
+            topic = type(event).TOPIC
+            _HANDLERS[topic](rows, event, notification.position)
+            if topic == ERASED_TOPIC:
                 erased.append(str(event.originator_id))
         rows.write(tx, names)
         for participant_id in erased:
-            delete_participant_rows(tx, names, participant_id)
+            delete_participant_rows(tx, list(names.values()), participant_id)
 
 
-def delete_participant_rows(tx: Tx, names: dict[str, str], participant_id: str) -> None:
-    for table in ("export_participants", "export_changes", "export_snapshots"):
+def delete_participant_rows(tx: Tx, tables: list[str], participant_id: str) -> None:
+    """Delete one participant's rows from the given view tables."""
+    for table in tables:
         tx.execute(
-            "DELETE FROM " + names[table] + " WHERE participant_id = %s",
+            "DELETE FROM " + identifier(table) + " WHERE participant_id = %s",
             (participant_id,),
         )
-    tx.execute(
-        "DELETE FROM " + names["export_programs"] + " WHERE participant_id = %s",
-        (participant_id,),
-    )
 
 
 @register_eraser(
@@ -249,7 +235,5 @@ def delete_participant_rows(tx: Tx, names: dict[str, str], participant_id: str) 
     "export_programs",
 )
 def erase_export_rows(tx: Tx, subject_id: UUID) -> None:
-    names = {t.name: t.name for t in TABLES}
-    tx.execute("SELECT 1 FROM projection_positions WHERE name = %s", ("exports",))
-    if tx.fetchone() is not None:
-        delete_participant_rows(tx, names, str(subject_id))
+    present = existing_tables(tx, every_name(TABLES))
+    delete_participant_rows(tx, present, str(subject_id))
