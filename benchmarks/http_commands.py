@@ -133,7 +133,7 @@ def free_port() -> int:
 
 
 def serve(
-    settings: Settings, kek: str, port: int, log: Path
+    settings: Settings, kek: str, port: int, log: Path, workers: int
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -144,6 +144,7 @@ def serve(
     }
     command = [sys.executable, "-m", "wellbeing.cli.main", "serve"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)]
     with log.open("wb") as output:
         server = subprocess.Popen(command, env=env, stdout=output, stderr=output)
     deadline = time.monotonic() + 30
@@ -165,6 +166,7 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--pupils", type=int, default=2000)
     parser.add_argument("--database-url", default=DEFAULT_POSTGRES)
@@ -178,7 +180,7 @@ def main() -> None:
     try:
         token, ids = prepare(settings, args.pupils)
         port = free_port()
-        server = serve(settings, kek, port, folder / "server.log")
+        server = serve(settings, kek, port, folder / "server.log", args.workers)
         try:
             latencies, errors = asyncio.run(
                 load(f"http://127.0.0.1:{port}", token, ids, args.clients, args.seconds)
@@ -197,7 +199,8 @@ def main() -> None:
                 )
     rate = len(latencies) / args.seconds
     print(
-        f"\nPostgreSQL, {args.clients} clients for {args.seconds:.0f}s, POST /snapshots"
+        f"\nPostgreSQL, {args.clients} clients for {args.seconds:.0f}s,"
+        f" {args.workers} server process(es), POST /snapshots"
     )
     line("product over HTTP", rate, "req/s", f"({errors} errors)")
     line("bare library, one aggregate per transaction", base, "saves/s")

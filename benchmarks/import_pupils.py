@@ -52,6 +52,7 @@ from wellbeing.persistence.database import postgres_parts
 STORES = ("postgres", "sqlite")
 WRITERS = ("product", "bare")
 LA, ESTAB = "999", "1001"
+TARGET_RATE, TARGET_MB = 5_000, 300
 
 
 def write_census(path: Path, pupils: int) -> None:
@@ -275,20 +276,35 @@ def report(args: argparse.Namespace) -> None:
     heading = ("store", "writer", "pupils/s", "wall s", "cpu s", "peak MB")
     print("{:<10}{:<20}{:>10}{:>9}{:>8}{:>9}".format(*heading))
     for store in args.stores:
-        rates = {}
-        for writer in WRITERS:
-            result = measure(args, store, writer)
-            rate = result["pupils"] / result["wall"]
-            rates[writer] = rate
-            label = "product import" if writer == "product" else "bare eventsourcing"
-            print(
-                f"{store:<10}{label:<20}{rate:>10,.0f}{result['wall']:>9.1f}"
-                f"{result['cpu']:>8.1f}{result['peak_mb']:>9.1f}"
-            )
+        results = {writer: measure(args, store, writer) for writer in WRITERS}
+        for writer, result in results.items():
             if result["pupils"] != args.pupils:
                 raise SystemExit(f"{writer} on {store} stored {result['pupils']}")
-        ratio = rates["product"] / rates["bare"]
+            label = "product import" if writer == "product" else "bare eventsourcing"
+            print(
+                f"{store:<10}{label:<20}{_rate(result):>10,.0f}{result['wall']:>9.1f}"
+                f"{result['cpu']:>8.1f}{result['peak_mb']:>9.1f}"
+            )
+        ratio = _rate(results["product"]) / _rate(results["bare"])
         print(f"{store:<10}{'product / bare':<20}{ratio:>10.2f}")
+        if store == "postgres":
+            product = results["product"]
+            met = _rate(product) >= TARGET_RATE and product["peak_mb"] < TARGET_MB
+            print(
+                f"target on postgres, {TARGET_RATE:,} pupils/s under {TARGET_MB} MB:"
+                f" {'met' if met else 'not met'}"
+            )
+
+
+def _rate(result: dict[str, Any]) -> float:
+    return float(result["pupils"]) / float(result["wall"])
+
+
+def _stores(text: str) -> list[str]:
+    chosen = [name.strip() for name in text.split(",") if name.strip()]
+    if not chosen or set(chosen) - set(STORES):
+        raise argparse.ArgumentTypeError("choose from postgres and sqlite")
+    return chosen
 
 
 def main() -> None:
@@ -296,7 +312,9 @@ def main() -> None:
     parser.add_argument("--pupils", type=int, default=100_000)
     parser.add_argument("--database-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--batch", type=int, default=BATCH_SIZE)
-    parser.add_argument("--stores", type=lambda s: s.split(","), default=list(STORES))
+    parser.add_argument(
+        "--stores", type=_stores, default=list(STORES), help="postgres,sqlite"
+    )
     parser.add_argument("--child", choices=WRITERS, help=argparse.SUPPRESS)
     parser.add_argument("--store", choices=STORES, help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)

@@ -19,6 +19,7 @@ from pupil_files import (
 
 from wellbeing.commands.actor import Actor
 from wellbeing.commands.import_participants import ConfirmationRequired
+from wellbeing.commands.pupil_file import PupilFileInvalid
 from wellbeing.persistence.participants import left_before
 from wellbeing.persistence.runtime import Runtime
 
@@ -276,3 +277,31 @@ def test_pupil_who_left_rejoins_when_a_full_roster_lists_them(
 
     assert statuses(report)[4] == "updated"
     assert all(p.left_on is None for p in roll(runtime, team_id))
+
+
+def test_file_without_a_required_column_is_refused_naming_it(
+    runtime: Runtime, actor: Actor, tmp_path: Path
+) -> None:
+    team_id = school(runtime, actor)
+    columns = [column for column in CENSUS if column != "DOB"]
+    path = write_census(tmp_path / "a.csv", pupils(1), columns)
+
+    with pytest.raises(PupilFileInvalid) as refused:
+        run_import(runtime, actor, team_id, path)
+
+    assert (refused.value.reason, refused.value.column) == (
+        "missing-column",
+        "date_of_birth",
+    )
+    assert pupil(1).surname not in str(refused.value)
+
+
+def test_row_without_a_required_value_is_rejected_naming_the_column(
+    runtime: Runtime, actor: Actor, tmp_path: Path
+) -> None:
+    team_id = school(runtime, actor)
+    path = write_census(tmp_path / "a.csv", [pupil(1), pupil(2, forename="")])
+
+    report = run_import(runtime, actor, team_id, path)
+
+    assert reasons(report) == {2: ["missing-value:forename"]}

@@ -28,7 +28,7 @@ from wellbeing.api.observability import Metrics, RequestObserver
 from wellbeing.api.services import Services
 from wellbeing.persistence.database import PostgresDatabase
 from wellbeing.persistence.runtime import Runtime, open_runtime
-from wellbeing.settings import Settings
+from wellbeing.settings import Settings, load_settings
 
 TITLE = "Wellbeing Ledger"
 VERSION = "1"
@@ -109,6 +109,11 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for one of several server processes, from the environment."""
+    return create_app(load_settings())
 
 
 def is_upload(method: str, path: str) -> bool:

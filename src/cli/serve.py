@@ -11,6 +11,7 @@ from wellbeing.cli.output import emit_json
 from wellbeing.commands.actor import operator
 from wellbeing.commands.authorization import authorize
 from wellbeing.commands.loading import load
+from wellbeing.errors import InputError
 from wellbeing.persistence import tokens
 from wellbeing.settings import Settings
 
@@ -19,6 +20,12 @@ def add_all(sub: Sub) -> None:
     serve = verb(sub, "serve", cmd_serve, "serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (PostgreSQL only; one per core is a good start)",
+    )
     verbs = sub.add_parser("tokens", help="API tokens").add_subparsers(
         dest="verb", required=True
     )
@@ -31,12 +38,28 @@ def add_all(sub: Sub) -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from wellbeing.api.app import create_app
 
+    if args.workers < 1:
+        raise InputError("workers: at least one")
+    if args.workers > 1 and settings.is_sqlite:
+        raise InputError("workers: several server processes need PostgreSQL")
     # The app writes its own access log, by route template; the server's
     # would print each path as sent, ids included.
+    if args.workers == 1:
+        uvicorn.run(
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            access_log=False,
+        )
+        return 0
+    # Each process reads the same settings from the environment.
     uvicorn.run(
-        create_app(settings),
+        "wellbeing.api.app:app_from_environment",
+        factory=True,
         host=args.host,
         port=args.port,
+        workers=args.workers,
         log_config=None,
         access_log=False,
     )

@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from wellbeing.persistence.bulk import BulkInsert
-from wellbeing.persistence.database import Tx
+from wellbeing.persistence.database import DatabaseError, Tx
 from wellbeing.persistence.erasure import register_eraser
 from wellbeing.persistence.keys import SubjectKeys
 
@@ -29,6 +29,12 @@ FINISHED = "finished"
 STALE_AFTER = timedelta(seconds=60)
 _CHUNK = 1 << 16
 _KEY_KIND = "team-index"
+
+
+class RunNotOpened(DatabaseError):
+    """Imports of the same file kept finishing before this one could join."""
+
+    code = "import-run-not-opened"
 
 
 @dataclass(frozen=True)
@@ -99,9 +105,33 @@ class ImportRuns:
     ) -> tuple[ImportRun, bool]:
         """Open a run for the fingerprint, or join the one that is open.
 
-        Returns the run and whether it was open already; a joined run keeps
+        Returns the run and whether it had begun before; a joined run keeps
         the way of matching it started with.
         """
+        row = None
+        # The open run another import holds may finish between the insert
+        # that yields to it and the select: a second round opens a new run.
+        for _ in range(2):
+            self._open(tx, fingerprint, actor_id, names_matching)
+            tx.execute(
+                _SELECT_RUN
+                + " WHERE team_id = %s AND fingerprint = %s AND status <> %s",
+                (_param(tx, self.team_id), fingerprint, FINISHED),
+            )
+            row = tx.fetchone()
+            if row is not None:
+                break
+        if row is None:
+            raise RunNotOpened("no import run could be opened for the file")
+        run = _run(row)
+        tx.execute("SELECT 1 FROM import_rows WHERE run_id = %s LIMIT 1", (row[0],))
+        resumed = tx.fetchone() is not None or run.status != RUNNING
+        self._set_status(tx, run.id, RUNNING)
+        return run, resumed
+
+    def _open(
+        self, tx: Tx, fingerprint: str, actor_id: UUID, names_matching: bool
+    ) -> None:
         now = _now(tx)
         tx.execute(
             "INSERT INTO import_runs (run_id, team_id, fingerprint, actor_id,"
@@ -118,17 +148,6 @@ class ImportRuns:
                 now,
             ),
         )
-        tx.execute(
-            _SELECT_RUN + " WHERE team_id = %s AND fingerprint = %s AND status <> %s",
-            (_param(tx, self.team_id), fingerprint, FINISHED),
-        )
-        row = tx.fetchone()
-        assert row is not None, "the open run was just inserted or found"
-        run = _run(row)
-        tx.execute("SELECT 1 FROM import_rows WHERE run_id = %s LIMIT 1", (row[0],))
-        resumed = tx.fetchone() is not None or run.status != RUNNING
-        self._set_status(tx, run.id, RUNNING)
-        return run, resumed
 
     def record(self, tx: Tx, run_id: UUID, rows: Sequence[RowRecord]) -> None:
         """Store settled rows; raises UniqueViolation if one was settled."""
