@@ -319,6 +319,7 @@ def _add_participants(sub: Sub) -> None:
 
 
 PARTICIPANT_COLUMNS = (
+    "id",
     "reference",
     "surname",
     "forename",

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from wellbeing.cli.demo_data import write_census, write_school_export
 from wellbeing.cli.output import table
-from wellbeing.commands import programs, snapshots
+from wellbeing.commands import programs, snapshots, users
 from wellbeing.commands.actor import Actor, operator
 from wellbeing.commands.erasure import EraseParticipant, erase_participant
 from wellbeing.commands.import_participants import (
@@ -30,6 +30,7 @@ from wellbeing.commands.teams import (
     agree_sharing,
     register_team,
 )
+from wellbeing.persistence import tokens
 from wellbeing.persistence.runtime import Runtime, open_runtime
 from wellbeing.projections import export_files
 from wellbeing.projections.partner_export import HQ, KERNOW, export_columns
@@ -94,13 +95,17 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  erased participant {erased}: it now reads as erased everywhere")
         report = usage_for(runtime, actor)
         written = _write_exports(runtime, actor, settings.data_dir / "exports")
+        token = _analyst_token(runtime, actor)
     finally:
         runtime.close()
     _print_usage(report)
     print("\nfiles:")
     for path in written:
         print(f"  {path}")
-    print("\ndashboard: run `wellbeing serve` and open http://127.0.0.1:8000/dashboard")
+    print("\ndashboard, signed in as a fictional HeadStart Kernow analyst:")
+    print(f"  WELLBEING_DATA_DIR={settings.data_dir} wellbeing serve")
+    print("  then open http://127.0.0.1:8000/dashboard and give the token")
+    print(f"  {token}")
     print(f"done in {time.perf_counter() - started:.1f}s")
     return 0
 
@@ -162,6 +167,18 @@ def _assess(runtime: Runtime, actor: Actor, pupils: dict[UUID, list[UUID]]) -> N
         "starting programs", comprehensive[: len(comprehensive) // 2]
     ):
         programs.start_program(runtime, programs.StartProgram(actor, snapshot_id))
+
+
+def _analyst_token(runtime: Runtime, actor: Actor) -> str:
+    """A token for a fictional partner analyst, to try the dashboard with."""
+    analyst = users.create_user(
+        runtime, users.CreateUser(actor, "analyst@demo.invalid", "Demo Analyst")
+    )
+    analyst_id = UUID(str(analyst["id"]))
+    users.grant_role(runtime, users.GrantRole(actor, analyst_id, "analyst", KERNOW))
+    with runtime.database.transaction() as tx:
+        _, secret = tokens.issue(tx, analyst_id, actor.user_id)
+    return secret
 
 
 def _write_exports(runtime: Runtime, actor: Actor, folder: Path) -> list[Path]:
