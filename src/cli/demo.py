@@ -64,12 +64,14 @@ def progress(label: str, items: Sequence[T]) -> Iterator[T]:
 
 
 def demo_settings(settings: Settings) -> Settings:
-    """On SQLite the demo gets a store of its own, made afresh each run."""
-    if not settings.is_sqlite:
-        return settings
+    """The demo's files go to a `demo` folder of their own, made afresh; on
+    SQLite its store lives there too, so the user's own store is untouched.
+    """
     folder = settings.data_dir / "demo"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    if not settings.is_sqlite:
+        return replace(settings, data_dir=folder)
     return replace(
         settings,
         data_dir=folder,
