@@ -75,3 +75,21 @@ def open_sealed(key: bytes, subject_id: UUID, field_id: str, sealed: bytes) -> b
         )
     except InvalidTag:
         raise CiphertextInvalid("sealed value failed authentication") from None
+
+
+def seal_fields(
+    key: bytes, subject_id: UUID, fields: dict[str, bytes]
+) -> dict[str, bytes]:
+    """Seal several fields of one subject with one cipher, a nonce each.
+
+    The same format as seal(); building the cipher once per event rather
+    than once per field is measurable when importing many pupils.
+    """
+    cipher = AESGCM(key)
+    header = bytes([FORMAT_V1]) + subject_id.bytes
+    sealed: dict[str, bytes] = {}
+    for field_id, plaintext in fields.items():
+        nonce = os.urandom(NONCE_SIZE)
+        ad = associated_data(subject_id, field_id)
+        sealed[field_id] = header + nonce + cipher.encrypt(nonce, plaintext, ad)
+    return sealed

@@ -96,14 +96,21 @@ class SubjectKeys:
                 found = self._fetch_many(tx, chunk, keyring)
                 missing = [s for s in chunk if s not in found]
                 if missing:
-                    self._insert_many(tx, missing, subjects, keyring)
-                    found.update(self._fetch_many(tx, missing, keyring))
+                    made = self._insert_many(tx, missing, subjects, keyring)
+                    found.update(self._fetch_many(tx, missing, keyring, made))
                 for subject_id, key in found.items():
                     self._remember(subject_id, key, generation)
 
     def _fetch_many(
-        self, tx: Tx, chunk: list[UUID], keyring: KeyRing
+        self,
+        tx: Tx,
+        chunk: list[UUID],
+        keyring: KeyRing,
+        made: dict[bytes, bytes] | None = None,
     ) -> dict[UUID, bytes]:
+        """Keys of the subjects; `made` maps wrapped bytes this process just
+        wrote to their data keys, which then need no unwrapping.
+        """
         marks = ",".join(["%s"] * len(chunk))
         tx.execute(
             "SELECT subject_id, kek_id, wrapped FROM subject_keys"
@@ -113,30 +120,48 @@ class SubjectKeys:
         found: dict[UUID, bytes] = {}
         for subject, kek_id, wrapped in tx.fetchall():
             subject_id = self._uuid(subject)
-            found[subject_id] = keyring.find(kek_id).unwrap(subject_id, bytes(wrapped))
+            stored = bytes(wrapped)
+            known = (made or {}).get(stored)
+            found[subject_id] = (
+                known
+                if known is not None
+                else keyring.find(kek_id).unwrap(subject_id, stored)
+            )
         return found
 
     def _insert_many(
         self, tx: Tx, missing: list[UUID], kinds: dict[UUID, str], keyring: KeyRing
-    ) -> None:
+    ) -> dict[bytes, bytes]:
+        """Insert fresh keys; returns wrapped bytes to data key for each.
+
+        A racing writer's key wins the conflict; its wrapped bytes differ from
+        ours, so the caller unwraps that one as usual.
+        """
         now = self._now()
+        made: dict[bytes, bytes] = {}
+        rows = []
+        for subject_id in missing:
+            data_key = new_data_key()
+            wrapped = keyring.current.wrap(subject_id, data_key)
+            made[wrapped] = data_key
+            rows.append(
+                (
+                    self._param(subject_id),
+                    kinds[subject_id],
+                    keyring.current.id,
+                    wrapped,
+                    now,
+                    self._param(subject_id),
+                )
+            )
         tx.executemany(
             "INSERT INTO subject_keys (subject_id, kind, kek_id, wrapped,"
             " created_at) SELECT %s, %s, %s, %s, %s WHERE NOT EXISTS"
             " (SELECT 1 FROM erased_subjects WHERE subject_id = %s)"
             " ON CONFLICT (subject_id) DO NOTHING",
-            [
-                (
-                    self._param(s),
-                    kinds[s],
-                    keyring.current.id,
-                    keyring.current.wrap(s, new_data_key()),
-                    now,
-                    self._param(s),
-                )
-                for s in missing
-            ],
+            rows,
         )
+        return made
 
     def for_reading(self, subject_id: UUID) -> bytes | Redacted:
         """The subject's key, ERASED after erasure, SEALED without a KEK.

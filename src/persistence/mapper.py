@@ -9,7 +9,8 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
 from wellbeing.aggregates.personal import Redacted, personal_fields
-from wellbeing.crypto import open_sealed, seal
+from wellbeing.crypto import open_sealed
+from wellbeing.crypto.sealing import seal_fields
 from wellbeing.errors import WellbeingError
 from wellbeing.persistence.keys import SubjectKeys
 from wellbeing.persistence.transcoder import OrjsonTranscoder, SealedBytes, tag, untag
@@ -71,12 +72,15 @@ class SealingMapper(Mapper[UUID]):
         if sealed:
             subject_id = self._subject(cls, originator_id, state)
             key = self.keys.for_writing(subject_id, subject_kind(cls))
+            plain: dict[str, bytes] = {}
             for name, field_id in sealed.items():
                 value = state[name]
                 if isinstance(value, Redacted):
                     raise RedactedValueWritten(f"field {name} holds a marker")
-                plain = orjson.dumps(tag(value))
-                state[name] = SealedBytes(seal(key, subject_id, field_id, plain))
+                plain[field_id] = orjson.dumps(tag(value))
+            done = seal_fields(key, subject_id, plain)
+            for name, field_id in sealed.items():
+                state[name] = SealedBytes(done[field_id])
         class_version = getattr(cls, "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
