@@ -42,10 +42,6 @@ SEALED: Final = Redacted("sealed")
 """This process has no KEK, so the value stays sealed."""
 
 
-def is_redacted(value: object) -> bool:
-    return isinstance(value, Redacted)
-
-
 _FIELDS: dict[type, dict[str, str]] = {}
 
 

@@ -3,7 +3,6 @@
 import argparse
 import dataclasses
 import sys
-import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -444,7 +443,3 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print(f"schema up to date; applied {applied or 'nothing'}")
     return 0
-
-
-def elapsed(started: float) -> str:
-    return f"{time.perf_counter() - started:.1f}s"

@@ -1,6 +1,7 @@
 """Staff users: registering, roles, and erasure."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -102,26 +103,34 @@ def find_or_register_user(
 
 def grant_role(runtime: Runtime, command: GrantRole) -> Result:
     authorize(runtime, command.actor, "grant-role")
-
-    def work() -> None:
-        user = load(runtime, User, command.user_id)
-        user.grant(command.actor.user_id, command.role, command.partner)
-        runtime.writer.commit(user)
-
-    with_retries(work)
-    return {"id": str(command.user_id)}
+    return _change_user(
+        runtime,
+        command.user_id,
+        lambda user: user.grant(command.actor.user_id, command.role, command.partner),
+    )
 
 
 def revoke_role(runtime: Runtime, command: RevokeRole) -> Result:
     authorize(runtime, command.actor, "revoke-role")
+    return _change_user(
+        runtime,
+        command.user_id,
+        lambda user: user.revoke(command.actor.user_id, command.role, command.partner),
+    )
+
+
+def _change_user(
+    runtime: Runtime, user_id: UUID, change: Callable[[User], None]
+) -> Result:
+    """Load, change and store a user, retrying on conflicting writes."""
 
     def work() -> None:
-        user = load(runtime, User, command.user_id)
-        user.revoke(command.actor.user_id, command.role, command.partner)
+        user = load(runtime, User, user_id)
+        change(user)
         runtime.writer.commit(user)
 
     with_retries(work)
-    return {"id": str(command.user_id)}
+    return {"id": str(user_id)}
 
 
 def erase_user(runtime: Runtime, command: EraseUser) -> Result:

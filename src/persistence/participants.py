@@ -30,13 +30,6 @@ def team_participants(database: Database, team_id: UUID) -> list[UUID]:
         return [UUID(str(row[0])) for row in tx.fetchall()]
 
 
-def participant_count(database: Database) -> int:
-    with database.transaction() as tx:
-        tx.execute("SELECT count(*) FROM participant_index")
-        row = tx.fetchone()
-    return int(row[0]) if row else 0
-
-
 def set_left_on(tx: Tx, participant_id: UUID, left_on: date | None) -> None:
     """Mirror the date a pupil left; None when the pupil rejoined."""
     value: Any = left_on
