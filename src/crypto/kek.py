@@ -32,12 +32,15 @@ class Kek:
 
     secret: bytes = field(repr=False)
     id: str = field(init=False)
+    # One cipher for every wrap and unwrap: an import wraps a key per pupil.
+    _cipher: AESGCM = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.secret) != KEK_SIZE:
             raise ValueError("a KEK must be 32 bytes")
         digest = hmac.new(self.secret, b"wellbeing kek id", hashlib.sha256)
         object.__setattr__(self, "id", digest.hexdigest()[:16])
+        object.__setattr__(self, "_cipher", AESGCM(self.secret))
 
     @classmethod
     def generate(cls) -> "Kek":
@@ -69,9 +72,7 @@ class Kek:
     def wrap(self, subject_id: UUID, data_key: bytes) -> bytes:
         nonce = os.urandom(12)
         ad = _AD_PREFIX + subject_id.bytes
-        return (
-            bytes([WRAP_V1]) + nonce + AESGCM(self.secret).encrypt(nonce, data_key, ad)
-        )
+        return bytes([WRAP_V1]) + nonce + self._cipher.encrypt(nonce, data_key, ad)
 
     def unwrap(self, subject_id: UUID, wrapped: bytes) -> bytes:
         """Raises WrongKek when the wrapped key does not open under this KEK."""
@@ -79,7 +80,7 @@ class Kek:
             raise UnsupportedFormat("wrapped key has an unknown format")
         ad = _AD_PREFIX + subject_id.bytes
         try:
-            return AESGCM(self.secret).decrypt(wrapped[1:13], wrapped[13:], ad)
+            return self._cipher.decrypt(wrapped[1:13], wrapped[13:], ad)
         except InvalidTag:
             raise WrongKek("subject key does not open under the KEK") from None
 

@@ -82,14 +82,18 @@ def seal_fields(
 ) -> dict[str, bytes]:
     """Seal several fields of one subject with one cipher, a nonce each.
 
-    The same format as seal(); building the cipher once per event rather
-    than once per field is measurable when importing many pupils.
+    The same format as seal(); building the cipher and the header once per
+    event, and drawing every nonce from one call for random bytes, is
+    measurable when importing many pupils.
     """
     cipher = AESGCM(key)
-    header = bytes([FORMAT_V1]) + subject_id.bytes
+    subject = subject_id.bytes
+    header = bytes([FORMAT_V1]) + subject
+    prefix = _AD_PREFIX + subject
+    nonces = os.urandom(NONCE_SIZE * len(fields))
     sealed: dict[str, bytes] = {}
-    for field_id, plaintext in fields.items():
-        nonce = os.urandom(NONCE_SIZE)
-        ad = associated_data(subject_id, field_id)
+    for place, (field_id, plaintext) in enumerate(fields.items()):
+        nonce = nonces[place * NONCE_SIZE : (place + 1) * NONCE_SIZE]
+        ad = prefix + field_id.encode("utf-8")
         sealed[field_id] = header + nonce + cipher.encrypt(nonce, plaintext, ad)
     return sealed

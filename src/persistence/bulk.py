@@ -59,7 +59,7 @@ class BulkInsert:
             return
         arrays = ", ".join("%s::" + kind + "[]" for _, kind in self.columns)
         literals = [
-            _literal(kind, values)
+            array_literal(kind, values)
             for (_, kind), values in zip(
                 self.columns, zip(*rows, strict=True), strict=True
             )
@@ -67,6 +67,7 @@ class BulkInsert:
         tx.execute(head + " SELECT * FROM unnest(" + arrays + ")", literals)
 
 
-def _literal(kind: str, values: Sequence[Any]) -> str:
+def array_literal(kind: str, values: Sequence[Any]) -> str:
+    """The text of a PostgreSQL array of `kind`, to bind and cast to kind[]."""
     element = _ELEMENTS[kind]
     return "{" + ",".join("NULL" if v is None else element(v) for v in values) + "}"

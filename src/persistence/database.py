@@ -3,7 +3,7 @@
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -93,6 +93,21 @@ class PostgresTx:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:
             self._cursor.executemany(sql.encode(), rows)
+        except psycopg.errors.UniqueViolation as error:
+            raise UniqueViolation("a row with that key exists already") from error
+
+    def copy_rows(
+        self, statement: sql.SQL, types: Sequence[str], rows: Iterable[Any]
+    ) -> None:
+        """Send rows through COPY ... FROM STDIN (FORMAT BINARY).
+
+        Raises UniqueViolation as an insert of the same rows would.
+        """
+        try:
+            with self._cursor.copy(statement) as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
         except psycopg.errors.UniqueViolation as error:
             raise UniqueViolation("a row with that key exists already") from error
 

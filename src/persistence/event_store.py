@@ -6,9 +6,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Mapper, StoredEvent
+from psycopg import sql
 
 from wellbeing.aggregates.base import Conflict
-from wellbeing.persistence.database import Database, Tx, UniqueViolation
+from wellbeing.persistence.database import Database, PostgresTx, Tx, UniqueViolation
 
 # The library names the table after the application on PostgreSQL and uses
 # one fixed name on SQLite.
@@ -58,29 +59,47 @@ class EventWriter:
                 self._insert(tx, stored)
 
     def _insert(self, tx: Tx, stored: Sequence[StoredEvent]) -> None:
-        rows: list[tuple[Any, ...]]
-        if tx.dialect == "postgres":
-            tx.execute("SET LOCAL lock_timeout = '30s'")
-            tx.execute("LOCK TABLE wellbeing_events IN EXCLUSIVE MODE")
-            tx.execute("NOTIFY wellbeing_events")
-            rows = [
-                (s.originator_id, s.originator_version, s.topic, s.state)
-                for s in stored
-            ]
-            statement = (
-                "INSERT INTO wellbeing_events (originator_id, originator_version,"
-                " topic, state) VALUES (%s, %s, %s, %s)"
-            )
-        else:
-            rows = [
-                (_hex(s.originator_id), s.originator_version, s.topic, s.state)
-                for s in stored
-            ]
-            statement = "INSERT INTO stored_events VALUES (%s, %s, %s, %s)"
         try:
-            tx.executemany(statement, rows)
+            if isinstance(tx, PostgresTx):
+                _insert_postgres(tx, stored)
+            else:
+                tx.executemany(
+                    "INSERT INTO stored_events VALUES (%s, %s, %s, %s)",
+                    [
+                        (_hex(s.originator_id), s.originator_version, s.topic, s.state)
+                        for s in stored
+                    ],
+                )
         except UniqueViolation as error:
             raise VersionConflict("the record changed; try again") from error
+
+
+_COPY_EVENTS = sql.SQL(
+    "COPY wellbeing_events (originator_id, originator_version, topic, state)"
+    " FROM STDIN (FORMAT BINARY)"
+)
+
+
+def _insert_postgres(tx: PostgresTx, stored: Sequence[StoredEvent]) -> None:
+    tx.execute("SET LOCAL lock_timeout = '30s'")
+    tx.execute("LOCK TABLE wellbeing_events IN EXCLUSIVE MODE")
+    tx.execute("NOTIFY wellbeing_events")
+    if len(stored) == 1:
+        event = stored[0]
+        tx.execute(
+            "INSERT INTO wellbeing_events (originator_id, originator_version,"
+            " topic, state) VALUES (%s, %s, %s, %s)",
+            (event.originator_id, event.originator_version, event.topic, event.state),
+        )
+        return
+    # COPY sends a batch as one stream that the server parses in bulk:
+    # measured here, a fraction of the time of a pipeline of single inserts
+    # for the 500 events of an import batch.
+    tx.copy_rows(
+        _COPY_EVENTS,
+        ("uuid", "int8", "text", "bytea"),
+        ((s.originator_id, s.originator_version, s.topic, s.state) for s in stored),
+    )
 
 
 def _hex(originator_id: Any) -> str:

@@ -75,6 +75,9 @@ class SealingMapper(Mapper[UUID]):
             plain: dict[str, bytes] = {}
             for name, field_id in sealed.items():
                 value = state[name]
+                if type(value) is str:
+                    plain[field_id] = orjson.dumps(value)
+                    continue
                 if isinstance(value, Redacted):
                     raise RedactedValueWritten(f"field {name} holds a marker")
                 plain[field_id] = orjson.dumps(tag(value))

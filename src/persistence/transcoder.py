@@ -36,20 +36,45 @@ class SealedBytes:
     data: bytes = dataclasses.field(repr=False)
 
 
+# Values written as they are; checked by exact type, so that a subclass
+# (a str-based enum, say) takes the careful path below.
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def tag(value: Any) -> Any:
     """Walk a value, replacing typed values by tags orjson can write."""
     kind = type(value)
-    if kind is float and not math.isfinite(value):
-        # orjson writes NaN and the infinities as null, which reads back as None.
-        raise TranscodingError("a float that is not finite cannot be stored")
-    if value is None or kind in (str, int, bool, float):
+    if kind in _PLAIN:
         return value
     if kind is dict:
-        return {_check_key(k): tag(v) for k, v in value.items()}
+        return _tag_mapping(value)
     if kind is list:
-        return [tag(v) for v in value]
-    if kind is tuple:
-        return {"#tu": [tag(v) for v in value]}
+        return [v if type(v) in _PLAIN else tag(v) for v in value]
+    return _tag_other(kind, value)
+
+
+def _tag_mapping(mapping: dict[Any, Any]) -> dict[str, Any]:
+    # Events are mostly text and numbers: looking at each value's type here
+    # instead of calling tag() for it halves the time of sealing an import.
+    tagged = {}
+    for key, value in mapping.items():
+        if type(key) is not str:
+            raise TranscodingError("stored mappings must have text keys")
+        if key.startswith("#"):
+            raise TranscodingError("stored mapping keys must not start with '#'")
+        tagged[key] = value if type(value) in _PLAIN else tag(value)
+    return tagged
+
+
+def _tag_other(kind: type, value: Any) -> Any:
+    if kind is SealedBytes:
+        return {"#s": base64.b64encode(value.data).decode("ascii")}
+    if kind is float:
+        if not math.isfinite(value):
+            # orjson writes NaN and the infinities as null, which reads back
+            # as None.
+            raise TranscodingError("a float that is not finite cannot be stored")
+        return value
     if kind is UUID:
         return {"#u": value.hex}
     if kind is datetime:
@@ -58,22 +83,14 @@ def tag(value: Any) -> Any:
         return {"#dt": value.astimezone(UTC).isoformat()}
     if kind is date:
         return {"#d": value.isoformat()}
-    if kind is SealedBytes:
-        return {"#s": base64.b64encode(value.data).decode("ascii")}
+    if kind is tuple:
+        return {"#tu": [tag(v) for v in value]}
     if kind in VALUE_NAMES:
         fields = {
             f.name: tag(getattr(value, f.name)) for f in dataclasses.fields(value)
         }
         return {"#v": VALUE_NAMES[kind], "f": fields}
     raise TranscodingError(f"values of type {kind.__name__} cannot be stored")
-
-
-def _check_key(key: Any) -> str:
-    if type(key) is not str:
-        raise TranscodingError("stored mappings must have text keys")
-    if key.startswith("#"):
-        raise TranscodingError("stored mapping keys must not start with '#'")
-    return key
 
 
 def untag(value: Any) -> Any:
