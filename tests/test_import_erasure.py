@@ -8,10 +8,14 @@ from uuid import UUID
 import pytest
 from people import make_canary
 from pupil_files import (
+    event_count,
     permanent_upn,
     pupil,
+    pupils,
+    reasons,
     run_import,
     school,
+    statuses,
     temporary_upn,
     write_census,
 )
@@ -19,6 +23,7 @@ from raw_scan import found, raw_bytes
 
 from wellbeing.commands.actor import Actor
 from wellbeing.commands.erasure import EraseParticipant, erase_participant
+from wellbeing.commands.import_report import ImportReport
 from wellbeing.persistence.blind_index import BlindIndex
 from wellbeing.persistence.erasure import ERASERS
 from wellbeing.persistence.runtime import Runtime
@@ -129,6 +134,57 @@ def test_erased_pupil_is_not_matched_by_a_later_file(
 
     assert report.rows[0].status == "new"
     assert report.rows[0].participant_id != imported.gone_id
+
+
+def test_finished_file_again_rejects_the_row_of_an_erased_pupil(
+    runtime: Runtime, actor: Actor, tmp_path: Path
+) -> None:
+    team_id = school(runtime, actor)
+    path = write_census(tmp_path / "census.csv", pupils(3))
+    first = run_import(runtime, actor, team_id, path)
+    _erase_row(runtime, actor, first, 2)
+
+    again = run_import(runtime, actor, team_id, path)
+
+    assert again.already_imported
+    assert statuses(again) == {1: "unchanged", 2: "rejected", 3: "unchanged"}
+    assert reasons(again) == {2: ["participant-erased:upn"]}
+
+
+def test_finished_file_again_registers_nobody_for_an_erased_pupil(
+    runtime: Runtime, actor: Actor, tmp_path: Path
+) -> None:
+    team_id = school(runtime, actor)
+    path = write_census(tmp_path / "census.csv", pupils(3))
+    first = run_import(runtime, actor, team_id, path)
+    _erase_row(runtime, actor, first, 2)
+    events = event_count(runtime)
+
+    again = run_import(runtime, actor, team_id, path)
+
+    assert again.rows[1].participant_id is None
+    assert event_count(runtime) == events
+
+
+def test_erased_pupil_matched_by_names_is_rejected_on_the_names_column(
+    runtime: Runtime, actor: Actor, tmp_path: Path
+) -> None:
+    team_id = school(runtime, actor)
+    path = write_census(tmp_path / "census.csv", pupils(2, upn=False))
+    first = run_import(runtime, actor, team_id, path)
+    _erase_row(runtime, actor, first, 1)
+
+    again = run_import(runtime, actor, team_id, path)
+
+    assert reasons(again) == {1: ["participant-erased:surname"]}
+
+
+def _erase_row(
+    runtime: Runtime, actor: Actor, report: ImportReport, number: int
+) -> None:
+    participant_id = report.rows[number - 1].participant_id
+    assert participant_id is not None
+    erase_participant(runtime, EraseParticipant(actor, participant_id))
 
 
 def _team_of(runtime: Runtime, participant_id: UUID) -> UUID:

@@ -284,6 +284,51 @@ def test_correcting_an_erased_pupil_is_refused(
         )
 
 
+def test_corrected_surname_matches_a_later_row_without_upn(
+    runtime: Runtime, actor: Actor, pair: Pair, tmp_path: Path
+) -> None:
+    person, pupil = pupil_with_upn(runtime, actor, pair, tmp_path, "")
+    correct_details(runtime, CorrectDetails(actor, pupil, {"surname": "Trevithick"}))
+    corrected = replace(person, surname="Trevithick")
+
+    rows = import_people(
+        runtime, actor, pair.team_id, tmp_path / "again.csv", [corrected]
+    )
+
+    assert rows == [("unchanged", pupil)]
+
+
+def test_corrected_date_of_birth_matches_a_later_row_without_upn(
+    runtime: Runtime, actor: Actor, pair: Pair, tmp_path: Path
+) -> None:
+    person, pupil = pupil_with_upn(runtime, actor, pair, tmp_path, "")
+    born = person.date_of_birth - timedelta(days=1)
+    correct_details(runtime, CorrectDetails(actor, pupil, {"date_of_birth": born}))
+    corrected = replace(person, date_of_birth=born)
+
+    rows = import_people(
+        runtime, actor, pair.team_id, tmp_path / "again.csv", [corrected]
+    )
+
+    assert rows == [("unchanged", pupil)]
+
+
+def test_names_before_a_correction_no_longer_match_the_pupil(
+    runtime: Runtime, actor: Actor, pair: Pair, tmp_path: Path
+) -> None:
+    person, pupil = pupil_with_upn(runtime, actor, pair, tmp_path, "")
+    correct_details(runtime, CorrectDetails(actor, pupil, {"surname": "Trevithick"}))
+
+    # A second pupil makes this file differ from the one that registered
+    # the first, which would otherwise be replayed as already imported.
+    [(status, matched), _] = import_people(
+        runtime, actor, pair.team_id, tmp_path / "old.csv", [person, make_canary(8)]
+    )
+
+    assert status == "new"
+    assert matched != pupil
+
+
 def test_practitioner_of_another_team_cannot_correct(
     runtime: Runtime, actor: Actor, pair: Pair
 ) -> None:

@@ -255,10 +255,7 @@ class _Planner:
         self, candidate: Candidate, accept: Callable[[Participant], bool]
     ) -> list[UUID]:
         # A digest is checked against the pupil as now loaded, so that an
-        # index row left behind by a correction made elsewhere matches
-        # nobody. Known shortcoming: corrections made outside an import do
-        # not index the new names, so such a pupil is found by UPN only, and
-        # a row without a UPN registers them a second time.
+        # index row that no longer holds the pupil's names matches nobody.
         digest = candidate.names_digest
         matches = []
         for participant_id in self._found.names.get(digest or b"", []):

@@ -28,6 +28,7 @@ from wellbeing.commands.import_matching import (
 )
 from wellbeing.commands.import_report import (
     NEW,
+    REJECTED,
     STATUSES,
     UNCHANGED,
     UPDATED,
@@ -251,18 +252,22 @@ class _Session:
         report.already_imported = True
         with self.runtime.database.transaction() as tx:
             records = list(self.runs.rows(tx, previous.id))
+        erased = {r.number for r in records if _pupil_erased(r)}
+        columns = self._identifying_columns(erased) if erased else {}
         for record in records:
-            status = UNCHANGED if record.status in (NEW, UPDATED) else record.status
-            report.rows.append(
-                RowOutcome(
-                    record.number,
-                    status,
-                    list(record.reasons),
-                    record.participant_id,
-                    list(record.warnings),
-                )
-            )
+            report.rows.append(_replayed(record, columns.get(record.number)))
         return report
+
+    def _identifying_columns(self, numbers: set[int]) -> dict[int, str]:
+        # A run keeps no value of a row, so the file is read again to name
+        # the column that tied each of these rows to its pupil.
+        if self.backfill:
+            return dict.fromkeys(numbers, "reference")
+        return {
+            row.number: "surname" if row.upn is None else "upn"
+            for row in self.file.rows()
+            if row.number in numbers
+        }
 
     def _pass(self, run: ImportRun | None, names_matching: bool) -> ImportReport:
         self.stale_team = True
@@ -399,6 +404,25 @@ def _reset(candidate: Candidate, record: RowRecord | None) -> None:
         outcome.reasons = []
         outcome.warnings = list(candidate.warnings)
         outcome.participant_id = None
+
+
+def _pupil_erased(record: RowRecord) -> bool:
+    # A row that stood for a pupil always names one when it is recorded;
+    # only erasure's scrubbing of import rows takes the name away.
+    return record.status in (NEW, UPDATED, UNCHANGED) and record.participant_id is None
+
+
+def _replayed(record: RowRecord, erased_column: str | None) -> RowOutcome:
+    """A finished run's row as a second import reports it, changing nothing."""
+    if erased_column is not None:
+        status, reasons = REJECTED, [f"participant-erased:{erased_column}"]
+    elif record.status in (NEW, UPDATED):
+        status, reasons = UNCHANGED, list(record.reasons)
+    else:
+        status, reasons = record.status, list(record.reasons)
+    return RowOutcome(
+        record.number, status, reasons, record.participant_id, list(record.warnings)
+    )
 
 
 def _record(outcome: RowOutcome) -> RowRecord:

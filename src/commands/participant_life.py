@@ -12,6 +12,7 @@ from wellbeing.aggregates.participant import CORRECTABLE, Participant, UpnConfli
 from wellbeing.aggregates.team import Team
 from wellbeing.aggregates.upn import validate_upn
 from wellbeing.commands.actor import Actor
+from wellbeing.commands.import_matching import names_digest_of
 from wellbeing.commands.loading import load
 from wellbeing.commands.participants import load_visible
 from wellbeing.commands.retry import with_retries
@@ -25,7 +26,9 @@ from wellbeing.persistence.runtime import Runtime
 
 Result = dict[str, object]
 Change = Callable[[Participant], None]
-Mirror = Callable[[Participant], Extra]
+Mirror = Callable[[Participant], Extra | None]
+# The fields the names blind index is a digest of.
+_INDEXED_NAMES = frozenset({"surname", "forename", "date_of_birth"})
 
 
 class UpnTaken(Conflict):
@@ -128,12 +131,32 @@ def correct_details(runtime: Runtime, command: CorrectDetails) -> Result:
         for name, value in command.changes.items()
         if value is not None
     }
+    mirror = _names_index_row(runtime) if _INDEXED_NAMES & changes.keys() else None
     return _change(
         runtime,
         command.actor,
         command.participant_id,
         lambda p: p.correct(command.actor.user_id, **changes),
+        mirror,
     )
+
+
+def _names_index_row(runtime: Runtime) -> Mirror:
+    # A file row without a UPN finds its pupil by this digest, so it must be
+    # the digest of the names the pupil holds from the moment they are held;
+    # otherwise that row would register the pupil a second time.
+    def mirror(participant: Participant) -> Extra | None:
+        index = BlindIndex(runtime.keys, participant.team_id)
+        digest = names_digest_of(index, participant)
+        if digest is None:
+            return None
+
+        def write(tx: Tx) -> None:
+            index.replace_names(tx, participant.id, digest)
+
+        return write
+
+    return mirror
 
 
 def _corrected_value(name: str, value: object) -> object:
