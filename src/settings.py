@@ -18,6 +18,7 @@ KNOWN = frozenset(
         "KEK_PREVIOUS",
         "LOG_LEVEL",
         "POOL_SIZE",
+        "REQUEST_THREADS",
         "RETENTION_YEARS",
     }
 )
@@ -37,6 +38,7 @@ class Settings:
     kek_previous: tuple[str, ...] = field(default=(), repr=False)
     log_level: str = "WARNING"
     pool_size: int = 10
+    request_threads: int = 4
     retention_years: int | None = None
 
     @property
@@ -117,6 +119,7 @@ def _validate(values: dict[str, str], merged: Mapping[str, str]) -> Settings:
         ),
         log_level=level,
         pool_size=_positive_int(values, "POOL_SIZE", 10),
+        request_threads=_positive_int(values, "REQUEST_THREADS", 4),
         retention_years=_optional_positive_int(values, "RETENTION_YEARS"),
     )
 

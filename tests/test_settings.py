@@ -55,6 +55,7 @@ def test_other_settings_have_their_defaults(
     assert settings.kek_previous == ()
     assert settings.log_level == "WARNING"
     assert settings.pool_size == 10
+    assert settings.request_threads == 4
     assert settings.retention_years is None
 
 
@@ -253,6 +254,20 @@ def test_non_positive_or_non_whole_pool_size_is_rejected_by_name(
     environ["WELLBEING_POOL_SIZE"] = size
 
     assert "WELLBEING_POOL_SIZE" in problem(environ, env_file)
+
+
+def test_request_threads_are_read(environ: dict[str, str], env_file: Path) -> None:
+    environ["WELLBEING_REQUEST_THREADS"] = "2"
+
+    assert load_settings(environ, env_file).request_threads == 2
+
+
+def test_zero_request_threads_are_rejected_by_name(
+    environ: dict[str, str], env_file: Path
+) -> None:
+    environ["WELLBEING_REQUEST_THREADS"] = "0"
+
+    assert "WELLBEING_REQUEST_THREADS" in problem(environ, env_file)
 
 
 def test_bad_retention_years_is_rejected_by_name(

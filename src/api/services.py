@@ -53,8 +53,7 @@ def caller(
     """The token's user; raises Unauthenticated for no, unknown or revoked token."""
     if credentials is None:
         raise Unauthenticated("a bearer token is required")
-    with runtime(request).database.transaction() as tx:
-        user_id = tokens.user_of(tx, credentials.credentials)
+    user_id = tokens.user_of(runtime(request).database, credentials.credentials)
     if user_id is None:
         raise Unauthenticated("the token is unknown or revoked")
     return Actor(user_id)

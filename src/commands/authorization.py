@@ -3,8 +3,6 @@
 from collections.abc import Iterable
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from wellbeing.aggregates.base import NotAllowed, NotFound
 from wellbeing.aggregates.team import ADMIN, PRACTITIONER, Team
 from wellbeing.aggregates.user import AUDITOR, User
@@ -60,11 +58,20 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 _CROSS_TEAM = frozenset({OPERATOR, AUDITOR, DPO})
 
 
-def roles_of(runtime: Runtime, actor: Actor, team: Team | None = None) -> set[str]:
-    """The actor's roles, with team roles for the given team only."""
+def roles_of(
+    runtime: Runtime,
+    actor: Actor,
+    team: Team | None = None,
+    *,
+    user: object = None,
+) -> set[str]:
+    """The actor's roles, with team roles for the given team only.
+
+    `user` may lend the actor's user aggregate, loaded by the caller.
+    """
     if actor.is_operator:
         return {OPERATOR}
-    user = _user(runtime, actor.user_id)
+    user = _user(runtime, actor.user_id) if user is None else _usable(user)
     roles = {STAFF_USER, *user.service_roles}
     if user.partner_roles:
         roles.add(ANALYST)
@@ -78,33 +85,43 @@ def roles_of(runtime: Runtime, actor: Actor, team: Team | None = None) -> set[st
 
 
 def authorize(
-    runtime: Runtime, actor: Actor, action: str, team: Team | None = None
+    runtime: Runtime,
+    actor: Actor,
+    action: str,
+    team: Team | None = None,
+    *,
+    user: object = None,
 ) -> set[str]:
-    """Raise NotFound for an outsider to the team, NotAllowed for a bad role."""
+    """Raise NotFound for an outsider to the team, NotAllowed for a bad role.
+
+    `user` may lend the actor's user aggregate, loaded by the caller.
+    """
     allowed = PERMISSIONS[action]
-    roles = roles_of(runtime, actor, team)
-    if team is not None and not _may_see(runtime, actor, team, roles):
+    roles = roles_of(runtime, actor, team, user=user)
+    if team is not None and not _may_see(runtime, actor, team, roles, user):
         raise NotFound("team not found")
     if not roles & allowed:
         raise NotAllowed(f"not allowed to {action}")
     return roles
 
 
-def _may_see(runtime: Runtime, actor: Actor, team: Team, roles: Iterable[str]) -> bool:
+def _may_see(
+    runtime: Runtime, actor: Actor, team: Team, roles: Iterable[str], user: object
+) -> bool:
     held = set(roles)
     if held & _CROSS_TEAM or team.role_of(actor.user_id) is not None:
         return True
     if ANALYST in held:
-        user = _user(runtime, actor.user_id)
-        return any(team.has_agreement(p) for p in user.partner_roles)
+        found = _user(runtime, actor.user_id) if user is None else _usable(user)
+        return any(team.has_agreement(p) for p in found.partner_roles)
     return False
 
 
 def _user(runtime: Runtime, user_id: UUID) -> User:
-    try:
-        user: object = runtime.ledger.repository.get(user_id)
-    except AggregateNotFoundError:
-        raise NotAllowed("unknown user") from None
+    return _usable(runtime.reader.aggregate(user_id))
+
+
+def _usable(user: object) -> User:
     if not isinstance(user, User) or user.erased:
         raise NotAllowed("unknown user")
     return user

@@ -3,8 +3,6 @@
 from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from wellbeing.aggregates.base import LedgerAggregate, NotFound
 from wellbeing.persistence.runtime import Runtime
 
@@ -13,11 +11,7 @@ A = TypeVar("A", bound=LedgerAggregate)
 
 def load(runtime: Runtime, cls: type[A], aggregate_id: UUID) -> A:
     """Raises NotFound, naming the kind only, when there is no such aggregate."""
-    kind = cls.__name__.lower()
-    try:
-        found: object = runtime.ledger.repository.get(aggregate_id)
-    except AggregateNotFoundError:
-        raise NotFound(f"{kind} not found") from None
+    found = runtime.reader.aggregate(aggregate_id)
     if not isinstance(found, cls):
-        raise NotFound(f"{kind} not found")
+        raise NotFound(f"{cls.__name__.lower()} not found")
     return found

@@ -3,7 +3,7 @@
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -125,6 +125,10 @@ class Database(Protocol):
 
     def transaction(self) -> Any: ...
 
+    def query(self, statement: str, params: Params = None) -> list[tuple[Any, ...]]:
+        """Run one read-only statement on its own and return its rows."""
+        ...
+
     def maintenance(self, statement: str) -> None: ...
 
     def close(self) -> None: ...
@@ -170,6 +174,11 @@ class SqliteDatabase:
             yield SqliteTx(connection)
         finally:
             connection.execute("ROLLBACK")
+
+    def query(self, statement: str, params: Params = None) -> list[tuple[Any, ...]]:
+        with self.reading() as tx:
+            tx.execute(statement, params)
+            return tx.fetchall()
 
     def maintenance(self, statement: str) -> None:
         self._connection().execute(statement).fetchall()
@@ -225,6 +234,54 @@ class PostgresDatabase:
 
     def reading(self) -> Any:
         return self.transaction()
+
+    def query(self, statement: str, params: Params = None) -> list[tuple[Any, ...]]:
+        """Run one read-only statement in autocommit mode: one round trip,
+        where a transaction around it would take three.
+        """
+        try:
+            with self.pool.connection() as connection:
+                connection.autocommit = True
+                try:
+                    return connection.execute(statement.encode(), params).fetchall()
+                finally:
+                    connection.autocommit = False
+        except PoolTimeout as error:
+            raise DatabaseBusy("no database connection was free in time") from error
+
+    def commit_pipelined(
+        self,
+        work: Callable[[PostgresTx], None] | None,
+        last: Callable[[PostgresTx], None],
+    ) -> None:
+        """Run `work` in a transaction, then `last`'s statements and COMMIT
+        in one round trip.
+
+        Whatever `last` locks is then held only while the server runs it and
+        commits, never while this process waits for its turn to run Python
+        again, which under many concurrent requests is most of the time.
+        `last` may not read results. Raises UniqueViolation for a duplicate
+        key in either part.
+        """
+        try:
+            with self.pool.connection() as connection:
+                tx = PostgresTx(connection)
+                try:
+                    if work is not None:
+                        work(tx)
+                    with connection.pipeline():
+                        last(tx)
+                        connection.commit()
+                except psycopg.errors.UniqueViolation as error:
+                    connection.rollback()
+                    raise UniqueViolation(
+                        "a row with that key exists already"
+                    ) from error
+                except BaseException:
+                    connection.rollback()
+                    raise
+        except PoolTimeout as error:
+            raise DatabaseBusy("no database connection was free in time") from error
 
     def maintenance(self, statement: str) -> None:
         """Run a statement outside a transaction, as VACUUM must be."""

@@ -20,7 +20,7 @@ from wellbeing.persistence.database import (
     SqliteDatabase,
     postgres_parts,
 )
-from wellbeing.persistence.event_store import EventWriter
+from wellbeing.persistence.event_store import EventReader, EventWriter
 from wellbeing.persistence.keys import SubjectKeys
 from wellbeing.persistence.mapper import SealingMapper
 from wellbeing.persistence.migrations import upgrade
@@ -51,6 +51,7 @@ class Runtime:
     keys: SubjectKeys
     ledger: Ledger
     writer: EventWriter
+    reader: EventReader
 
     @property
     def mapper(self) -> SealingMapper:
@@ -79,7 +80,12 @@ def open_runtime(settings: Settings, *, need_kek: bool = True) -> Runtime:
         database.close()
         raise
     return Runtime(
-        settings, database, keys, ledger, EventWriter(database, ledger.mapper)
+        settings,
+        database,
+        keys,
+        ledger,
+        EventWriter(database, ledger.mapper),
+        EventReader(database, ledger.mapper),
     )
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from wellbeing.persistence.database import Tx
+from wellbeing.persistence.database import Database, Tx
 from wellbeing.persistence.erasure import register_eraser
 
 PREFIX = "wbl_"
@@ -60,14 +60,13 @@ def issue(tx: Tx, user_id: UUID, issued_by: UUID) -> tuple[UUID, str]:
     return token_id, secret
 
 
-def user_of(tx: Tx, secret: str) -> UUID | None:
+def user_of(database: Database, secret: str) -> UUID | None:
     """The user a live token acts for, or None for an unknown or revoked one."""
-    tx.execute(
+    rows = database.query(
         "SELECT user_id FROM api_tokens WHERE digest = %s AND revoked_at IS NULL",
         (digest(secret),),
     )
-    row = tx.fetchone()
-    return None if row is None else UUID(str(row[0]))
+    return UUID(str(rows[0][0])) if rows else None
 
 
 _COLUMNS = "seq, token_id, user_id, issued_by, created_at, revoked_at"

@@ -1,0 +1,65 @@
+"""Aggregates rebuilt in one query each, and small commits in one round trip."""
+
+from uuid import uuid4
+
+import pytest
+
+from wellbeing.aggregates.team import Team
+from wellbeing.commands.actor import Actor
+from wellbeing.commands.teams import (
+    RegisterTeam,
+    RenameTeam,
+    register_team,
+    rename_team,
+)
+from wellbeing.persistence.event_store import VersionConflict
+from wellbeing.persistence.runtime import Runtime
+
+
+def test_reader_rebuilds_an_aggregate_as_the_library_does(
+    runtime: Runtime, actor: Actor
+) -> None:
+    team_id = register_team(runtime, RegisterTeam(actor, "Oak School", "999", "1001"))
+    rename_team(runtime, RenameTeam(actor, team_id, "Oak Academy"))
+
+    ours = runtime.reader.aggregate(team_id)
+    library = runtime.ledger.repository.get(team_id)
+
+    assert isinstance(ours, Team)
+    assert (ours.version, ours.name) == (library.version, library.name)
+
+
+def test_reader_loads_several_aggregates_in_one_call(
+    runtime: Runtime, actor: Actor
+) -> None:
+    first = register_team(runtime, RegisterTeam(actor, "Oak School", "999", "1001"))
+    second = register_team(runtime, RegisterTeam(actor, "Elm School", "999", "1002"))
+    rename_team(runtime, RenameTeam(actor, second, "Elm Academy"))
+
+    found = runtime.reader.aggregates([first, second, uuid4()])
+
+    assert set(found) == {first, second}
+    names = {i: getattr(a, "name", None) for i, a in found.items()}
+    assert names == {first: "Oak School", second: "Elm Academy"}
+
+
+def test_reader_answers_none_for_an_id_without_events(runtime: Runtime) -> None:
+    assert runtime.reader.aggregate(uuid4()) is None
+    assert runtime.reader.aggregates([]) == {}
+
+
+def test_commit_of_a_stale_version_is_a_conflict_and_stores_nothing(
+    runtime: Runtime, actor: Actor
+) -> None:
+    team_id = register_team(runtime, RegisterTeam(actor, "Oak School", "999", "1001"))
+    stale = runtime.reader.aggregate(team_id)
+    assert isinstance(stale, Team)
+    rename_team(runtime, RenameTeam(actor, team_id, "Oak Academy"))
+
+    stale.rename(actor.user_id, "Oak Free School")
+    with pytest.raises(VersionConflict):
+        runtime.writer.commit(stale)
+
+    current = runtime.reader.aggregate(team_id)
+    assert isinstance(current, Team)
+    assert (current.version, current.name) == (2, "Oak Academy")
