@@ -6,6 +6,9 @@ guessing; it names no person. Erasing a user deletes the user's tokens.
 
 import hashlib
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -60,13 +63,60 @@ def issue(tx: Tx, user_id: UUID, issued_by: UUID) -> tuple[UUID, str]:
     return token_id, secret
 
 
+class RememberedTokens:
+    """Which user a live token acted for a moment ago, by the token's digest.
+
+    Most requests then need no query to know their caller. An entry lasts
+    REMEMBER_SECONDS; revoking a token or erasing a user in this process
+    forgets every entry at once, so a token revoked in another process
+    stops working here within that time.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[bytes, tuple[UUID, float]] = {}
+
+    def get(self, token_digest: bytes) -> UUID | None:
+        with self._lock:
+            entry = self._entries.get(token_digest)
+        if entry is None or self._clock() - entry[1] > REMEMBER_SECONDS:
+            return None
+        return entry[0]
+
+    def put(self, token_digest: bytes, user_id: UUID) -> None:
+        with self._lock:
+            if len(self._entries) >= REMEMBER_MOST:
+                self._entries.clear()
+            self._entries[token_digest] = (user_id, self._clock())
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+REMEMBER_SECONDS = 1.0
+REMEMBER_MOST = 10_000
+remembered = RememberedTokens()
+
+
+def remembered_user(secret: str) -> UUID | None:
+    """The user a token acted for within the last second; no query."""
+    return remembered.get(digest(secret))
+
+
 def user_of(database: Database, secret: str) -> UUID | None:
     """The user a live token acts for, or None for an unknown or revoked one."""
+    token_digest = digest(secret)
     rows = database.query(
         "SELECT user_id FROM api_tokens WHERE digest = %s AND revoked_at IS NULL",
-        (digest(secret),),
+        (token_digest,),
     )
-    return UUID(str(rows[0][0])) if rows else None
+    if not rows:
+        return None
+    user_id = UUID(str(rows[0][0]))
+    remembered.put(token_digest, user_id)
+    return user_id
 
 
 _COLUMNS = "seq, token_id, user_id, issued_by, created_at, revoked_at"
@@ -106,6 +156,7 @@ def page(tx: Tx, user_id: UUID, after: int, limit: int) -> list[TokenRow]:
 
 
 def revoke(tx: Tx, token_id: UUID) -> None:
+    remembered.forget_all()
     tx.execute(
         "UPDATE api_tokens SET revoked_at = %s"
         " WHERE token_id = %s AND revoked_at IS NULL",
@@ -115,4 +166,5 @@ def revoke(tx: Tx, token_id: UUID) -> None:
 
 @register_eraser("api-tokens", "api_tokens")
 def erase_tokens(tx: Tx, subject_id: UUID) -> None:
+    remembered.forget_all()
     tx.execute("DELETE FROM api_tokens WHERE user_id = %s", (_param(tx, subject_id),))
