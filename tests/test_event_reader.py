@@ -1,9 +1,12 @@
 """Aggregates rebuilt in one query each, and small commits in one round trip."""
 
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from pupil_files import pupils, roll, run_import, school, write_census
 
+from wellbeing.aggregates.participant import Participant
 from wellbeing.aggregates.team import Team
 from wellbeing.commands.actor import Actor
 from wellbeing.commands.teams import (
@@ -63,3 +66,24 @@ def test_commit_of_a_stale_version_is_a_conflict_and_stores_nothing(
     current = runtime.reader.aggregate(team_id)
     assert isinstance(current, Team)
     assert (current.version, current.name) == (2, "Oak Academy")
+
+
+def test_reader_finds_a_pupil_with_their_team_in_one_call(
+    runtime: Runtime, actor: Actor, tmp_path: Path
+) -> None:
+    team_id = school(runtime, actor)
+    other = register_team(runtime, RegisterTeam(actor, "Elm School", "999", "1002"))
+    run_import(runtime, actor, team_id, write_census(tmp_path / "c.csv", pupils(2)))
+    pupil_id = roll(runtime, team_id)[0].id
+
+    found = runtime.reader.with_team(pupil_id, other)
+
+    assert set(found) == {pupil_id, team_id, other}
+    assert isinstance(found[pupil_id], Participant)
+    assert isinstance(found[team_id], Team)
+
+
+def test_reader_with_team_of_an_unknown_pupil_is_empty(
+    runtime: Runtime, actor: Actor
+) -> None:
+    assert runtime.reader.with_team(uuid4()) == {}

@@ -70,13 +70,15 @@ def load_visible(
     runtime: Runtime, actor: Actor, participant_id: UUID, action: str
 ) -> Participant:
     """Load a participant the actor may act on; outsiders get NotFound."""
-    participant = load(runtime, Participant, participant_id)
-    # The team and the acting user come back from one query.
-    wanted = [participant.team_id]
-    if not actor.is_operator:
-        wanted.append(actor.user_id)
-    found = runtime.reader.aggregates(wanted)
+    # The pupil, their team and the acting user come back from one query.
+    others = () if actor.is_operator else (actor.user_id,)
+    found = runtime.reader.with_team(participant_id, *others)
+    participant = found.get(participant_id)
+    if not isinstance(participant, Participant):
+        raise NotFound("participant not found")
     team = found.get(participant.team_id)
+    if team is None:
+        team = runtime.reader.aggregate(participant.team_id)
     if not isinstance(team, Team):
         raise NotFound("participant not found")
     user = found.get(actor.user_id, _MISSING)

@@ -140,6 +140,19 @@ _HISTORY = {
     " ORDER BY originator_id, originator_version",
 }
 _NOTHING = "SELECT NULL, 0, '', NULL WHERE 1 = 0"
+# The roll keeps ids as text with hyphens on SQLite, the events as bare hex.
+_WITH_TEAM = {
+    "postgres": "SELECT originator_id, originator_version, topic, state"
+    " FROM wellbeing_events WHERE originator_id IN ({marks})"
+    " OR originator_id = (SELECT team_id FROM participant_index"
+    " WHERE participant_id = %s)"
+    " ORDER BY originator_id, originator_version",
+    "sqlite": "SELECT originator_id, originator_version, topic, state"
+    " FROM stored_events WHERE originator_id IN ({marks})"
+    " OR originator_id = (SELECT replace(team_id, '-', '') FROM participant_index"
+    " WHERE participant_id = %s)"
+    " ORDER BY originator_id, originator_version",
+}
 
 
 class EventReader:
@@ -168,6 +181,26 @@ class EventReader:
         rows = self.database.query(
             _HISTORY[dialect].format(marks=marks) if keys else _NOTHING, keys
         )
+        return self._built(rows)
+
+    def with_team(self, participant_id: UUID, *others: UUID) -> dict[UUID, Aggregate]:
+        """A participant, their team (found by the team roll) and `others`,
+        from one query: a command on a pupil needs all three.
+
+        The team is left out when the roll does not name it; the caller
+        then loads it by the participant's team id.
+        """
+        dialect = self.database.dialect
+        ids: list[Any] = [
+            i if dialect == "postgres" else i.hex
+            for i in dict.fromkeys((participant_id, *others))
+        ]
+        marks = ", ".join(["%s"] * len(ids))
+        statement = _WITH_TEAM[dialect].format(marks=marks)
+        roll_key: Any = participant_id if dialect == "postgres" else str(participant_id)
+        return self._built(self.database.query(statement, [*ids, roll_key]))
+
+    def _built(self, rows: list[tuple[Any, ...]]) -> dict[UUID, Aggregate]:
         built: dict[UUID, Any] = {}
         for originator_id, version, topic, state in rows:
             stored = StoredEvent(
