@@ -55,5 +55,7 @@ def fresh_store(kind: str, postgres_url: str) -> Iterator[Runtime]:
                 )
 
 
-def line(label: str, value: float, unit: str, note: str = "") -> None:
-    print(f"  {label:<44} {value:>12,.1f} {unit:<10} {note}".rstrip())
+def line(
+    label: str, value: float, unit: str, note: str = "", digits: int = 1
+) -> None:
+    print(f"  {label:<44} {value:>12,.{digits}f} {unit:<10} {note}".rstrip())

@@ -250,7 +250,7 @@ def main() -> None:
     )
     line("product over HTTP", rate, "req/s", f"({errors} errors)")
     line("bare library, one aggregate per transaction", base, "saves/s")
-    line("ratio", rate / base, "x", "(target at least 0.5)")
+    line("ratio", rate / base, "x", "(target at least 0.5)", digits=2)
     line("latency p50", percentile(latencies, 0.50), "ms")
     line("latency p99", percentile(latencies, 0.99), "ms", "(target under 50)")
     line("latency mean", statistics.mean(latencies) * 1000, "ms")
