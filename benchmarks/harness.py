@@ -55,7 +55,5 @@ def fresh_store(kind: str, postgres_url: str) -> Iterator[Runtime]:
                 )
 
 
-def line(
-    label: str, value: float, unit: str, note: str = "", digits: int = 1
-) -> None:
+def line(label: str, value: float, unit: str, note: str = "", digits: int = 1) -> None:
     print(f"  {label:<44} {value:>12,.{digits}f} {unit:<10} {note}".rstrip())
