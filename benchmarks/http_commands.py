@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -50,23 +51,8 @@ class Note(Aggregate):
         self.day = day
 
 
-def baseline_rate(url: str, schema: str, seconds: float) -> float:
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
-        )
-    parts = psycopg.conninfo.conninfo_to_dict(url)
-    app = Application(
-        env={
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": str(parts.get("dbname", "test")),
-            "POSTGRES_HOST": str(parts.get("host", "127.0.0.1")),
-            "POSTGRES_PORT": str(parts.get("port", "5432")),
-            "POSTGRES_USER": str(parts.get("user", "root")),
-            "POSTGRES_PASSWORD": str(parts.get("password", "")),
-            "POSTGRES_SCHEMA": schema,
-        }
-    )
+def baseline_rate(env: dict[str, str], seconds: float) -> float:
+    app = Application(env=env)
     saved = 0
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
@@ -75,6 +61,27 @@ def baseline_rate(url: str, schema: str, seconds: float) -> float:
     rate = saved / (time.perf_counter() - started)
     app.close()
     return rate
+
+
+def postgres_env(url: str, schema: str) -> dict[str, str]:
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+        )
+    parts = psycopg.conninfo.conninfo_to_dict(url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(parts.get("dbname", "test")),
+        "POSTGRES_HOST": str(parts.get("host", "127.0.0.1")),
+        "POSTGRES_PORT": str(parts.get("port", "5432")),
+        "POSTGRES_USER": str(parts.get("user", "root")),
+        "POSTGRES_PASSWORD": str(parts.get("password", "")),
+        "POSTGRES_SCHEMA": schema,
+    }
+
+
+def sqlite_env(path: Path) -> dict[str, str]:
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
 
 
 def prepare(settings: Settings, pupils: int) -> tuple[str, list[str]]:
@@ -215,13 +222,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--pupils", type=int, default=2000)
+    parser.add_argument("--store", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--database-url", default=DEFAULT_POSTGRES)
     args = parser.parse_args()
     print(f"machine: {machine()}")
     schema = "bench_" + uuid.uuid4().hex[:12]
     folder = Path(tempfile.mkdtemp(prefix="wellbeing-http-"))
     kek = Kek.generate().to_text()
-    url = f"{args.database_url}?schema={schema}"
+    if args.store == "sqlite":
+        url = f"sqlite:///{folder / 'http.sqlite3'}"
+    else:
+        url = f"{args.database_url}?schema={schema}"
     settings = Settings(database_url=url, data_dir=folder, kek=kek)
     try:
         token, ids = prepare(settings, args.pupils)
@@ -234,18 +245,33 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-        base = baseline_rate(args.database_url, schema + "_lib", args.seconds / 2)
+        if args.store == "sqlite":
+            env = sqlite_env(folder / "library.sqlite3")
+        else:
+            env = postgres_env(args.database_url, schema + "_lib")
+        base = baseline_rate(env, args.seconds / 2)
     finally:
-        with psycopg.connect(args.database_url, autocommit=True) as connection:
-            for name in (schema, schema + "_lib"):
-                connection.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
-                        sql.Identifier(name)
-                    )
-                )
+        shutil.rmtree(folder, ignore_errors=True)
+        if args.store == "postgres":
+            drop_schemas(args.database_url, (schema, schema + "_lib"))
+    report(args, latencies, errors, base)
+
+
+def drop_schemas(url: str, schemas: tuple[str, ...]) -> None:
+    with psycopg.connect(url, autocommit=True) as connection:
+        for name in schemas:
+            connection.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name))
+            )
+
+
+def report(
+    args: argparse.Namespace, latencies: list[float], errors: int, base: float
+) -> None:
     rate = len(latencies) / args.seconds
+    store = "PostgreSQL" if args.store == "postgres" else "SQLite"
     print(
-        f"\nPostgreSQL, {args.clients} clients for {args.seconds:.0f}s,"
+        f"\n{store}, {args.clients} clients for {args.seconds:.0f}s,"
         f" {args.workers} server process(es), POST /snapshots"
     )
     line("product over HTTP", rate, "req/s", f"({errors} errors)")

@@ -76,3 +76,21 @@ def test_http_benchmark_prints_its_figures() -> None:
 
     assert figure(output, "product over HTTP") > 0
     assert figure(output, "latency p99") > 0
+
+
+def test_http_benchmark_runs_on_sqlite() -> None:
+    output = run(
+        "http_commands.py",
+        "--seconds",
+        "2",
+        "--pupils",
+        "30",
+        "--clients",
+        "4",
+        "--store",
+        "sqlite",
+    )
+
+    assert "SQLite, 4 clients" in output
+    assert figure(output, "product over HTTP") > 0
+    assert figure(output, "bare library, one aggregate per transaction") > 0
