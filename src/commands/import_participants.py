@@ -20,6 +20,7 @@ from uuid import UUID
 from wellbeing.aggregates.team import Team
 from wellbeing.commands.actor import Actor
 from wellbeing.commands.authorization import authorize
+from wellbeing.commands.import_commits import BatchCommits
 from wellbeing.commands.import_matching import (
     PENDING,
     BatchPlan,
@@ -153,6 +154,11 @@ class _Session:
         self.stale_team = True
         self.index_rows_added = 0
         self.next_refresh = STATISTICS_FIRST_REFRESH
+        # A batch is stored while the next is read, except under
+        # --full-roster, whose leavers are worked out from every batch's
+        # matches, and while a batch that met a conflict is stored again.
+        self.commits = BatchCommits()
+        self.overlap = False
 
     def run(self) -> ImportReport:
         fingerprint = self.runs.fingerprint(self.command.path, self._options())
@@ -207,6 +213,7 @@ class _Session:
             self.team.id,
             resumed,
         )
+        self.overlap = not self.command.full_roster
         try:
             report = self._pass(run, run.names_matching)
             report.resumed = resumed
@@ -222,8 +229,11 @@ class _Session:
             with self.runtime.database.transaction() as tx:
                 self.runs.finish(tx, run.id, left)
         except BaseException:
+            self.commits.abandon()
             self._interrupt(run)
             raise
+        finally:
+            self.commits.close()
         return report
 
     def _interrupt(self, run: ImportRun) -> None:
@@ -288,6 +298,7 @@ class _Session:
             report.rows.extend(c.outcome for c in batch)
             settle = partial(self._settle_batch, run, batch, claimed, present)
             _with_backoff(settle)
+        self.commits.settle()
         if self.command.full_roster:
             report.leavers, report.on_roll = leavers(
                 self.runtime, self.team.id, present
@@ -305,6 +316,8 @@ class _Session:
         claimed: dict[UUID, int],
         present: set[UUID],
     ) -> None:
+        # The batch before must be in the store before this one is matched.
+        self.commits.settle()
         if self.stale_team:
             self.team = load(self.runtime, Team, self.team.id)
             self.stale_team = False
@@ -329,7 +342,8 @@ class _Session:
             self.team.collect_events()
         else:
             settled = [c for c in batch if c.row.number not in recorded]
-            self._store(run, plan, settled)
+            redo = partial(self._redo, run, batch, claimed, present, plan)
+            self._store(run, plan, settled, redo)
             self._keep_statistics(len(plan.upn_rows) + len(plan.name_rows))
         claimed.update(plan.claimed)
         present.update(plan.present)
@@ -346,7 +360,13 @@ class _Session:
                 tx, run.id, batch[0].row.number, batch[-1].row.number
             )
 
-    def _store(self, run: ImportRun, plan: BatchPlan, settled: list[Candidate]) -> None:
+    def _store(
+        self,
+        run: ImportRun,
+        plan: BatchPlan,
+        settled: list[Candidate],
+        redo: Callable[[], None],
+    ) -> None:
         records = [_record(c.outcome) for c in settled]
         aggregates = plan.aggregates()
         if not records and not aggregates:
@@ -362,8 +382,13 @@ class _Session:
                 set_left_on(tx, participant_id, None)
             self.runs.record(tx, run.id, records)
 
+        writer = self.runtime.writer
+        if self.overlap:
+            stored = writer.prepare(*aggregates)
+            self.commits.submit(partial(writer.commit_stored, stored, rows), redo)
+            return
         try:
-            self.runtime.writer.commit(*aggregates, extra=rows)
+            writer.commit(*aggregates, extra=rows)
         except UniqueViolation:
             # Another import registered one of these pupils, or settled one of
             # these rows, a moment ago: load afresh and match again.
@@ -372,6 +397,26 @@ class _Session:
         except VersionConflict:
             self._conflicted()
             raise
+
+    def _redo(
+        self,
+        run: ImportRun,
+        batch: list[Candidate],
+        claimed: dict[UUID, int],
+        present: set[UUID],
+        plan: BatchPlan,
+    ) -> None:
+        """Store again, in this thread, a batch whose transaction met another
+        writer's: its claims are withdrawn and it is matched afresh."""
+        self._conflicted()
+        for participant_id, number in plan.claimed.items():
+            if claimed.get(participant_id) == number:
+                del claimed[participant_id]
+        self.overlap = False
+        try:
+            _with_backoff(partial(self._settle_batch, run, batch, claimed, present))
+        finally:
+            self.overlap = True
 
     def _keep_statistics(self, added: int) -> None:
         # Each time this import has added four times as many index rows as

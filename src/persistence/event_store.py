@@ -54,13 +54,17 @@ class EventWriter:
         Raises VersionConflict when another writer got there first; nothing
         is written then.
         """
+        stored = self.prepare(*aggregates)
+        self.commit_stored(stored, extra)
+        return len(stored)
+
+    def prepare(self, *aggregates: Aggregate) -> list[StoredEvent]:
+        """Take the aggregates' pending events and seal them for commit_stored."""
         events = [e for a in aggregates for e in a.collect_events()]
         prepare = getattr(self.mapper, "prepare_keys", None)
         if prepare is not None and len(events) > 1:
             prepare(events)
-        stored = [self.mapper.to_stored_event(e) for e in events]
-        self.commit_stored(stored, extra)
-        return len(stored)
+        return [self.mapper.to_stored_event(e) for e in events]
 
     def commit_stored(self, stored: Sequence[StoredEvent], extra: Extra | None) -> None:
         database = self.database
