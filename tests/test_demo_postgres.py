@@ -24,15 +24,8 @@ def test_demo_runs_on_postgresql_and_writes_both_exports(tmp_path: Path) -> None
         "WELLBEING_KEK": Kek.generate().to_text(),
     }
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "wellbeing.cli.main", "demo"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        done = _demo(env, tmp_path)
+        again = _demo(env, tmp_path)
     finally:
         with psycopg.connect(postgres_url(), autocommit=True) as connection:
             connection.execute(
@@ -47,3 +40,19 @@ def test_demo_runs_on_postgresql_and_writes_both_exports(tmp_path: Path) -> None
     kernow = (exports / "headstart-kernow.csv").read_text("utf-8-sig")
     assert len(kernow.splitlines()) > 1
     assert (exports / "headstart-hq-statistics.csv").exists()
+    assert f"WELLBEING_DATABASE_URL='{postgres_url()}?schema={schema}'" in done.stdout
+    assert env["WELLBEING_KEK"] not in done.stdout
+    assert again.returncode != 0
+    assert "needs an empty store" in again.stderr
+
+
+def _demo(env: dict[str, str], folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wellbeing.cli.main", "demo"],
+        env=env,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

@@ -376,3 +376,34 @@ def test_one_pupil_named_by_two_rows_is_refused_on_the_second(
     assert statuses(report) == {1: "updated", 2: "rejected"}
     assert reasons(report) == {2: ["same-pupil-as-row-1:surname"]}
     assert len(roll(runtime, team_id)) == 1
+
+
+def test_a_upn_in_a_name_column_is_rejected_without_echo(
+    runtime: Runtime, actor: Actor, tmp_path: Path
+) -> None:
+    team_id = school(runtime, actor)
+    stray = permanent_upn(90)
+    people = [pupil(1), pupil(2).but(surname=stray), pupil(3).but(forename=stray)]
+    path = write_census(tmp_path / "shifted.csv", people)
+
+    report = run_import(runtime, actor, team_id, path)
+
+    assert statuses(report) == {1: "new", 2: "rejected", 3: "rejected"}
+    assert reasons(report)[2] == ["upn-in-name-column:surname"]
+    assert reasons(report)[3] == ["upn-in-name-column:forename"]
+    assert stray not in repr(report.rows)
+    assert len(roll(runtime, team_id)) == 1
+
+
+def test_a_name_shaped_like_a_upn_but_invalid_is_kept(
+    runtime: Runtime, actor: Actor, tmp_path: Path
+) -> None:
+    team_id = school(runtime, actor)
+    # Thirteen characters with digits in the middle, but no valid check
+    # letter: an odd name, not a UPN.
+    odd = "Z" + permanent_upn(91)[1:]
+    path = write_census(tmp_path / "odd.csv", [pupil(1).but(surname=odd)])
+
+    report = run_import(runtime, actor, team_id, path)
+
+    assert statuses(report) == {1: "new"}

@@ -20,6 +20,7 @@ from wellbeing.commands.import_participants import (
     ImportReport,
     import_participants,
 )
+from wellbeing.commands.pupil_file import PupilFileMalformed
 from wellbeing.errors import WellbeingError
 from wellbeing.persistence import import_jobs
 from wellbeing.persistence.runtime import Runtime
@@ -84,7 +85,7 @@ class ImportRunner:
                 import_jobs.finish(tx, job_id, _summary(report), _rows(report))
             logger.info("import job finished job_id=%s", job_id)
         except WellbeingError as error:
-            self._fail(job_id, error.code)
+            self._fail(job_id, _failure(error))
             logger.info("import job failed job_id=%s code=%s", job_id, error.code)
         except Exception as error:  # noqa: BLE001 (a thread's last resort)
             log_failure(None, error)
@@ -95,6 +96,14 @@ class ImportRunner:
     def _fail(self, job_id: UUID, code: str) -> None:
         with self.runtime.database.transaction() as tx:
             import_jobs.fail(tx, job_id, code)
+
+
+def _failure(error: WellbeingError) -> str:
+    """The stored error: a code, and for a malformed file where it breaks,
+    in the `code:detail` form row reasons use; never a value from the file."""
+    if isinstance(error, PupilFileMalformed):
+        return f"{error.code}:line-{error.line}:{error.reason}"
+    return error.code
 
 
 def _summary(report: ImportReport) -> dict[str, object]:

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
@@ -90,7 +90,11 @@ class Job(BaseModel):
     commit: bool
     status: Status
     summary: Summary | None = None
-    error: str | None = None
+    error: str | None = Field(
+        None,
+        description="why a failed job failed: a code, and for a malformed file"
+        " `pupil-file-malformed:line-N:reason`",
+    )
     created_at: str
     finished_at: str | None = None
 

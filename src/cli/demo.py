@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 from wellbeing.cli.demo_data import write_census, write_school_export
@@ -30,7 +31,9 @@ from wellbeing.commands.teams import (
     agree_sharing,
     register_team,
 )
+from wellbeing.errors import InputError
 from wellbeing.persistence import tokens
+from wellbeing.persistence.event_store import holds_events
 from wellbeing.persistence.runtime import Runtime, open_runtime
 from wellbeing.projections import export_files
 from wellbeing.projections.partner_export import HQ, KERNOW, export_columns
@@ -64,12 +67,10 @@ def progress(label: str, items: Sequence[T]) -> Iterator[T]:
 
 
 def demo_settings(settings: Settings) -> Settings:
-    """The demo's files go to a `demo` folder of their own, made afresh; on
-    SQLite its store lives there too, so the user's own store is untouched.
+    """The demo's files go to a `demo` folder of their own; on SQLite its
+    store lives there too, so the user's own store is untouched.
     """
     folder = settings.data_dir / "demo"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
     if not settings.is_sqlite:
         return replace(settings, data_dir=folder)
     return replace(
@@ -79,10 +80,35 @@ def demo_settings(settings: Settings) -> Settings:
     )
 
 
+def _afresh(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+
+
+def open_demo_store(settings: Settings) -> Runtime:
+    """An empty store with an empty demo folder; raises InputError, and
+    leaves the last demo's files alone, when a PostgreSQL store has data.
+    """
+    if settings.is_sqlite:
+        _afresh(settings.data_dir)
+        return open_runtime(settings)
+    runtime = open_runtime(settings)
+    if holds_events(runtime.database):
+        runtime.close()
+        # A second demo in the same schema would register every school and
+        # pupil again beside the first.
+        raise InputError(
+            "WELLBEING_DATABASE_URL: the demo needs an empty store; name a new"
+            " schema with ?schema=NAME"
+        )
+    _afresh(settings.data_dir)
+    return runtime
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     settings = demo_settings(settings)
-    runtime = open_runtime(settings)
+    runtime = open_demo_store(settings)
     actor = operator()
     try:
         print(f"store: {_where(settings)}")
@@ -95,9 +121,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         erased = pupils[teams[0]][0]
         erase_participant(runtime, EraseParticipant(actor, erased))
         print(f"  erased participant {erased}: it now reads as erased everywhere")
+        token = _analyst_token(runtime, actor)
         report = usage_for(runtime, actor)
         written = _write_exports(runtime, actor, settings.data_dir / "exports")
-        token = _analyst_token(runtime, actor)
     finally:
         runtime.close()
     _print_usage(report)
@@ -105,7 +131,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     for path in written:
         print(f"  {path}")
     print("\ndashboard, signed in as a fictional HeadStart Kernow analyst:")
-    print(f"  WELLBEING_DATA_DIR={settings.data_dir} wellbeing serve")
+    print(f"  {_serve_command(settings)}")
     print("  then open http://127.0.0.1:8000/dashboard and give the token")
     print(f"  {token}")
     print(f"done in {time.perf_counter() - started:.1f}s")
@@ -125,6 +151,9 @@ def _register_schools(runtime: Runtime, actor: Actor, folder: Path) -> list[UUID
             write_census(path, la_code, estab, count, seed=int(estab))
         else:
             write_school_export(path, la_code, estab, count)
+        # Fictional, but shaped like real pupils' files: kept as private as
+        # the exports.
+        path.chmod(0o600)
         report = import_participants(
             runtime, ImportParticipants(actor, team_id, path, commit=True)
         )
@@ -187,7 +216,7 @@ def _write_exports(runtime: Runtime, actor: Actor, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     subdomains = export_subdomains()
     written: list[Path] = []
-    for partner in progress("writing partner exports", [KERNOW, HQ]):
+    for partner in progress("exporting for partners", [KERNOW, HQ]):
         rows = list(partner_rows(runtime, actor, partner))
         path = folder / f"{partner}.csv"
         columns = export_columns(partner, subdomains)
@@ -232,6 +261,21 @@ def _print_usage(report: dict[str, Any]) -> None:
 
 def _where(settings: Settings) -> str:
     return str(settings.sqlite_path) if settings.is_sqlite else "PostgreSQL"
+
+
+def _serve_command(settings: Settings) -> str:
+    serve = f"WELLBEING_DATA_DIR={settings.data_dir}"
+    if not settings.is_sqlite:
+        # The KEK is the caller's own; it is never printed.
+        parts = urlsplit(settings.database_url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        user = f"{parts.username}@" if parts.username else ""
+        shown = urlunsplit(
+            (parts.scheme, user + host + port, parts.path, parts.query, "")
+        )
+        serve += f" WELLBEING_DATABASE_URL='{shown}' WELLBEING_KEK=..."
+    return serve + " wellbeing serve"
 
 
 __all__ = ["cmd_demo"]

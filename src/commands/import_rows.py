@@ -104,6 +104,7 @@ class RowChecker:
             candidate.reference = self._reference(candidate)
         else:
             self._check_census(candidate)
+        _check_names_hold_no_upn(candidate)
         self._digests(candidate)
         if candidate.usable:
             self._check_earlier_rows(candidate)
@@ -206,6 +207,32 @@ class RowChecker:
             else:
                 wanted[taxonomy] = tag
         return wanted
+
+
+_NAME_FIELDS = ("surname", "forename", "middle_names")
+
+
+def _check_names_hold_no_upn(candidate: Candidate) -> None:
+    # A UPN in a name column means the file's columns have shifted, or a
+    # mapping named the wrong header: stored as a name, the blind number
+    # would be shown on every screen.
+    for name in _NAME_FIELDS:
+        text = getattr(candidate.row, name)
+        if text is not None and _looks_like_upn(text):
+            candidate.checked.append(f"upn-in-name-column:{name}")
+
+
+def _looks_like_upn(text: str) -> bool:
+    # Checked by shape first: a full validation of every name would cost
+    # an import of a hundred thousand rows about a second.
+    stripped = text.strip()
+    if len(stripped) != 13 or not stripped[1:12].isdigit():
+        return False
+    try:
+        validate_upn(stripped)
+    except InvalidUpn:
+        return False
+    return True
 
 
 def reject(candidate: Candidate) -> None:

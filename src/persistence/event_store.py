@@ -223,3 +223,9 @@ class EventReader:
             event: Any = self.mapper.to_domain_event(stored)
             built[event.originator_id] = event.mutate(built.get(event.originator_id))
         return cast(dict[UUID, Aggregate], built)
+
+
+def holds_events(database: Database) -> bool:
+    """Whether the store has any event at all."""
+    table = EVENTS_TABLE[database.dialect]
+    return bool(database.query("SELECT 1 FROM " + table + " LIMIT 1"))

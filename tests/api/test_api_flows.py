@@ -148,6 +148,29 @@ def test_an_upload_becomes_a_job_with_a_row_report(api: Api, world: World) -> No
     assert list((api.runtime.settings.data_dir / "uploads").iterdir()) == []
 
 
+def test_a_malformed_upload_fails_naming_the_line_and_reason(
+    api: Api, world: World
+) -> None:
+    people = [make_canary(33), make_canary(34)]
+    path = write_template_file(api.folder / "upload.csv", people)
+    lines = path.read_text("utf-8").splitlines()
+    broken = "\n".join([*lines[:2], lines[2] + ",extra", *lines[3:]]) + "\n"
+
+    started = api.client.post(
+        f"/teams/{world.team_a}/imports?commit=true",
+        content=broken.encode(),
+        headers={**world.auth("practitioner"), "Content-Type": "text/csv"},
+    )
+    api.app.state.services.imports.wait()
+    job = api.client.get(
+        f"/imports/{started.json()['id']}", headers=world.auth("practitioner")
+    ).json()
+
+    assert job["status"] == "failed"
+    assert job["error"] == "pupil-file-malformed:line-3:wrong-field-count"
+    assert people[1].surname not in str(job)
+
+
 @SQLITE_ONLY
 def test_an_upload_of_another_type_is_refused(api: Api, world: World) -> None:
     response = api.client.post(
