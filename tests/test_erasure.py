@@ -2,6 +2,7 @@
 
 import logging
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from erasure_fixtures import erase, import_pair
@@ -9,6 +10,7 @@ from raw_scan import found, raw_bytes
 
 from wellbeing.aggregates.participant import Participant, ParticipantErased
 from wellbeing.aggregates.personal import ERASED
+from wellbeing.commands import snapshots
 from wellbeing.commands.actor import Actor
 from wellbeing.commands.history import history
 from wellbeing.commands.loading import load
@@ -130,3 +132,27 @@ def _wrapped_key(runtime: Runtime, subject_id: object) -> bytes:
         tx.execute("SELECT wrapped FROM subject_keys WHERE subject_id = %s", (param,))
         row = tx.fetchone()
     return b"" if row is None else bytes(row[0])
+
+
+def test_subject_access_holds_the_pupils_snapshots_and_programs(
+    runtime: Runtime, actor: Actor, tmp_path: Path
+) -> None:
+    pair = import_pair(runtime, actor, tmp_path)
+    started = snapshots.start_snapshot(
+        runtime,
+        snapshots.StartSnapshot(actor, pair.gone_id, "wellbeing-check", "universal"),
+    )
+    snapshot_id = UUID(str(started["id"]))
+    snapshots.record_answers(
+        runtime, snapshots.RecordAnswers(actor, snapshot_id, {"mood-1": 2})
+    )
+
+    report = subject_access_report(runtime, actor, pair.gone_id)
+
+    assert [s["id"] for s in report["snapshots"]] == [str(snapshot_id)]
+    answered = [
+        e for e in report["snapshots"][0]["history"] if "answers" in e["fields"]
+    ]
+    assert answered[0]["fields"]["answers"] == {"mood-1": 2}
+    other = subject_access_report(runtime, actor, pair.kept_id)
+    assert other["snapshots"] == []

@@ -53,6 +53,13 @@ class HistoryEvent(BaseModel):
     fields: dict[str, JsonValue]
 
 
+class RecordHistory(BaseModel):
+    """One snapshot or program of the pupil, with its full history."""
+
+    id: UUID
+    history: list[HistoryEvent]
+
+
 class SubjectAccessReport(BaseModel):
     """Everything held about a pupil, the UPN withheld."""
 
@@ -82,6 +89,21 @@ class SubjectAccessReport(BaseModel):
                     "fields": {"surname": "Penrose", "upn": {"withheld": True}},
                 }
             ],
+            "snapshots": [
+                {
+                    "id": "e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9",
+                    "history": [
+                        {
+                            "event": "wellbeing:SnapshotAnswered",
+                            "version": 2,
+                            "at": "2025-01-20T10:05:00+00:00",
+                            "actor_id": USER_ID,
+                            "fields": {"answers": {"mood-1": 2}},
+                        }
+                    ],
+                }
+            ],
+            "programs": [],
         }
     )
 
@@ -89,6 +111,8 @@ class SubjectAccessReport(BaseModel):
     generated_by: UUID
     participant: ParticipantView
     history: list[HistoryEvent]
+    snapshots: list[RecordHistory] = []
+    programs: list[RecordHistory] = []
 
 
 @router.post(

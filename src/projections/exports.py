@@ -8,7 +8,7 @@ tables and in any rebuild under way.
 
 import base64
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from wellbeing.persistence.database import Tx
@@ -16,14 +16,19 @@ from wellbeing.persistence.erasure import register_eraser
 from wellbeing.persistence.transcoder import SealedBytes
 from wellbeing.projections.engine import (
     Table,
+    catch_up,
     every_name,
     existing_tables,
     identifier,
+    live_names,
     view_table,
 )
 from wellbeing.projections.log import Notification
 from wellbeing.projections.periods import school_day
 from wellbeing.projections.rows import RowChanges
+
+if TYPE_CHECKING:
+    from wellbeing.persistence.runtime import Runtime
 
 DETAIL_FIELDS = (
     "surname",
@@ -216,6 +221,33 @@ class ExportProjection:
         rows.write(tx, names)
         for participant_id in erased:
             delete_participant_rows(tx, list(names.values()), participant_id)
+
+
+def records_of(runtime: "Runtime", participant_id: UUID) -> tuple[list[UUID], ...]:
+    """The ids of a participant's snapshots and of their programs, oldest
+    first, from the view brought up to date; none once they are erased."""
+    projection = ExportProjection()
+    catch_up(runtime, projection)
+    names = live_names(projection)
+    found: list[list[UUID]] = []
+    with runtime.database.transaction() as tx:
+        for table, key, order in (
+            ("export_snapshots", "snapshot_id", "taken_on"),
+            ("export_programs", "program_id", "started_on"),
+        ):
+            tx.execute(
+                "SELECT "
+                + key
+                + " FROM "
+                + names[table]
+                + " WHERE participant_id = %s ORDER BY "
+                + order
+                + ", "
+                + key,
+                (str(participant_id),),
+            )
+            found.append([UUID(str(row[0])) for row in tx.fetchall()])
+    return tuple(found)
 
 
 def delete_participant_rows(tx: Tx, tables: list[str], participant_id: str) -> None:
