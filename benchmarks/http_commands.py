@@ -147,11 +147,14 @@ class LeanClient:
 
 
 async def load(
-    port: int, token: str, ids: list[str], clients: int, seconds: float
+    port: int, token: str, ids: list[str], clients: int, seconds: float, warmup: float
 ) -> tuple[list[float], int]:
+    """Requests during the first `warmup` seconds are sent but not counted:
+    they meet a server opening its pool's connections and its caches."""
     latencies: list[float] = []
     errors = 0
-    deadline = time.perf_counter() + seconds
+    counting = time.perf_counter() + warmup
+    deadline = counting + seconds
 
     async def client(number: int) -> None:
         nonlocal errors
@@ -169,9 +172,11 @@ async def load(
                 ).encode()
                 started = time.perf_counter()
                 status = await connection.post(body)
+                sent += 1
+                if started < counting:
+                    continue
                 latencies.append(time.perf_counter() - started)
                 errors += status != 201
-                sent += 1
         finally:
             await connection.close()
 
@@ -221,6 +226,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--warmup", type=float, default=2.0, help="seconds sent before counting"
+    )
     parser.add_argument("--pupils", type=int, default=2000)
     parser.add_argument("--store", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--database-url", default=DEFAULT_POSTGRES)
@@ -240,7 +248,7 @@ def main() -> None:
         server = serve(settings, kek, port, folder / "server.log", args.workers)
         try:
             latencies, errors = asyncio.run(
-                load(port, token, ids, args.clients, args.seconds)
+                load(port, token, ids, args.clients, args.seconds, args.warmup)
             )
         finally:
             server.terminate()
@@ -271,7 +279,8 @@ def report(
     rate = len(latencies) / args.seconds
     store = "PostgreSQL" if args.store == "postgres" else "SQLite"
     print(
-        f"\n{store}, {args.clients} clients for {args.seconds:.0f}s,"
+        f"\n{store}, {args.clients} clients for {args.seconds:.0f}s"
+        f" after {args.warmup:.0f}s of warm-up,"
         f" {args.workers} server process(es), POST /snapshots"
     )
     line("product over HTTP", rate, "req/s", f"({errors} errors)")
