@@ -21,6 +21,14 @@ from wellbeing.persistence.database import Database, Tx
 # How often a process looks for erasures made by other processes; a key
 # erased elsewhere stops opening here within this many seconds.
 TOMBSTONE_POLL_SECONDS = 0.5
+# The tombstone check in the same statement keeps a racing erasure from
+# being undone by a key created a moment later.
+_INSERT_KEY = (
+    "INSERT INTO subject_keys (subject_id, kind, kek_id, wrapped, created_at)"
+    " SELECT %s, %s, %s, %s, %s WHERE NOT EXISTS"
+    " (SELECT 1 FROM erased_subjects WHERE subject_id = %s)"
+    " ON CONFLICT (subject_id) DO NOTHING"
+)
 
 
 class SubjectErased(WellbeingError):
@@ -176,10 +184,7 @@ class SubjectKeys:
         now = self._now()
         for subject_id, sealed_key in zip(chunk, wrapped, strict=True):
             tx.execute(
-                "INSERT INTO subject_keys (subject_id, kind, kek_id, wrapped,"
-                " created_at) SELECT %s, %s, %s, %s, %s WHERE NOT EXISTS"
-                " (SELECT 1 FROM erased_subjects WHERE subject_id = %s)"
-                " ON CONFLICT (subject_id) DO NOTHING RETURNING subject_id",
+                _INSERT_KEY + " RETURNING subject_id",
                 (
                     self._param(subject_id),
                     kinds[subject_id],
@@ -266,13 +271,8 @@ class SubjectKeys:
 
     def _insert(self, tx: Tx, subject_id: UUID, kind: str, keyring: KeyRing) -> None:
         wrapped = keyring.current.wrap(subject_id, new_data_key())
-        # The tombstone check in the same statement keeps a racing erasure
-        # from being undone by a key created a moment later.
         tx.execute(
-            "INSERT INTO subject_keys (subject_id, kind, kek_id, wrapped,"
-            " created_at) SELECT %s, %s, %s, %s, %s WHERE NOT EXISTS"
-            " (SELECT 1 FROM erased_subjects WHERE subject_id = %s)"
-            " ON CONFLICT (subject_id) DO NOTHING",
+            _INSERT_KEY,
             (
                 self._param(subject_id),
                 kind,
