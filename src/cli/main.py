@@ -3,9 +3,10 @@
 import argparse
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from wellbeing.cli import commands
 from wellbeing.errors import ConfigurationError, WellbeingError
@@ -14,8 +15,34 @@ from wellbeing.settings import load_settings
 logger = logging.getLogger(__name__)
 
 
+class QuietParser(argparse.ArgumentParser):
+    """Reports a mistyped command line without repeating what was typed.
+
+    A value in the wrong place may be a pupil's UPN or name (UPNs are read
+    from standard input, never from arguments, but people paste them);
+    argparse's own messages would print it back. Subcommands inherit this
+    class.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {without_values(message)}\n")
+
+
+_TYPED_VALUE = re.compile(r"(invalid (?:choice|[\w-]+ value)): '.*?'")
+
+
+def without_values(message: str) -> str:
+    """An argparse message with the values the user typed taken out."""
+    if message.startswith("unrecognized arguments:"):
+        return "unrecognized arguments (not repeated here; see --help)"
+    if message.startswith("ambiguous option:"):
+        return "ambiguous option (see --help)"
+    return _TYPED_VALUE.sub(r"\1", message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = QuietParser(
         prog="wellbeing",
         description="Wellbeing Ledger: pupils, snapshots and programs for schools.",
     )
