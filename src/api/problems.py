@@ -207,6 +207,10 @@ def _field_error(error: Any) -> FieldError:
     kind = str(error.get("type", "invalid"))
     if kind == "json_invalid":
         location = location[:1]
+    elif kind == "extra_forbidden" and location:
+        # The unknown name is the client's own text, which may be anything,
+        # a pupil's UPN included: it is not repeated.
+        location[-1] = "*"
     return FieldError(
         field=".".join(location) or "request",
         code=kind,

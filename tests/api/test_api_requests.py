@@ -263,3 +263,18 @@ def test_no_connection_is_left_idle_in_a_transaction(api: Api, world: World) -> 
             (database.schema,),  # type: ignore[attr-defined]
         ).fetchall()
     assert rows == []
+
+
+@SQLITE_ONLY
+def test_an_unknown_field_is_refused_without_repeating_its_name(
+    api: Api, world: World
+) -> None:
+    canary = make_canary(72)
+    body = {**TEAM, canary.upn: "x"}
+
+    refused = api.client.post("/teams", json=body, headers=world.auth("stranger"))
+
+    assert refused.status_code == 422
+    assert canary.upn not in refused.text
+    errors = refused.json()["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("body.*", "extra_forbidden")]
