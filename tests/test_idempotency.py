@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from conftest import StoreFactory
+from people import make_canary
 from raw_scan import found, raw_bytes
 
 from wellbeing.aggregates.base import NotAllowed
@@ -14,6 +15,7 @@ from wellbeing.commands.idempotency import IdempotencyKeyReused, Result, run_onc
 from wellbeing.commands.teams import RegisterTeam, register_team
 from wellbeing.commands.users import CreateUser, EraseUser, create_user, erase_user
 from wellbeing.errors import WellbeingError
+from wellbeing.persistence.command_results import CommandResults
 from wellbeing.persistence.event_store import EVENTS_TABLE
 from wellbeing.persistence.runtime import Runtime, open_runtime
 
@@ -48,8 +50,9 @@ def event_count(runtime: Runtime) -> int:
 
 
 def stored_keys(runtime: Runtime, key: str) -> int:
+    stored = CommandResults(runtime.keys).row_key(key)
     with runtime.database.transaction() as tx:
-        tx.execute("SELECT count(*) FROM command_results WHERE key = %s", (key,))
+        tx.execute("SELECT count(*) FROM command_results WHERE key = %s", (stored,))
         row = tx.fetchone()
     assert row is not None
     return int(row[0])
@@ -175,6 +178,20 @@ def test_stored_result_holds_no_email(runtime: Runtime, actor: Actor) -> None:
         rows = repr(tx.fetchall()).encode()
     assert found(rows, [address.encode(), b"Canaryname"]) == []
     assert found(raw_bytes(runtime), [address.encode()]) == []
+
+
+def test_the_clients_key_is_kept_only_as_an_hmac(
+    runtime: Runtime, actor: Actor
+) -> None:
+    canary = make_canary(73)
+
+    create_once(runtime, canary.upn, CreateUser(actor, new_email()))
+
+    with runtime.database.transaction() as tx:
+        tx.execute("SELECT key FROM command_results")
+        keys = [str(row[0]) for row in tx.fetchall()]
+    assert keys == [CommandResults(runtime.keys).row_key(canary.upn)]
+    assert found(raw_bytes(runtime), [canary.upn.encode()]) == []
 
 
 def test_erasing_a_user_deletes_the_results_naming_them(

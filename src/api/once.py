@@ -62,7 +62,7 @@ def once(
     fingerprint = results.fingerprint(
         orjson.dumps(request, default=str, option=orjson.OPT_SORT_KEYS)
     )
-    stored_key = f"api:{actor.user_id}:{key}"
+    stored_key = results.row_key(f"api:{actor.user_id}:{key}")
     # The key is claimed before the work, so a retry that arrives while the
     # first request runs is told so rather than doing the work again.
     try:

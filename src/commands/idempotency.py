@@ -41,14 +41,15 @@ def run_once(
     """
     results = CommandResults(runtime.keys)
     fingerprint = results.fingerprint(_command_bytes(command))
+    stored_key = results.row_key(key)
     # Claim the key before the work, so a repeat that arrives while the
     # first request runs is told to wait rather than run the command again.
     try:
         with runtime.database.transaction() as tx:
-            results.store(tx, key, actor.user_id, fingerprint, None, [])
+            results.store(tx, stored_key, actor.user_id, fingerprint, None, [])
     except UniqueViolation:
         with runtime.database.transaction() as tx:
-            earlier = results.find(tx, key)
+            earlier = results.find(tx, stored_key)
         if earlier is None:
             raise IdempotencyKeyInFlight("the first request has not finished") from None
         return _repeat(earlier, actor, fingerprint)
@@ -56,10 +57,10 @@ def run_once(
         result = work()
     except BaseException:
         with runtime.database.transaction() as tx:
-            results.release(tx, key)
+            results.release(tx, stored_key)
         raise
     with runtime.database.transaction() as tx:
-        results.complete(tx, key, result, _subjects(result))
+        results.complete(tx, stored_key, result, _subjects(result))
     return result
 
 

@@ -1,8 +1,9 @@
 """Results of idempotent commands, kept by client-supplied key.
 
-A stored result holds ids only. The fingerprint of a command is an HMAC
-under a service key, not a plain hash, because commands may carry personal
-data. Rows that name an erased person are deleted by erasure.
+A stored result holds ids only. The fingerprint of a command, and the
+client's key itself, are HMACs under a service key, not plain hashes,
+because either may carry personal data. Rows that name an erased person
+are deleted by erasure.
 """
 
 import hashlib
@@ -27,6 +28,13 @@ class CommandResults:
     def fingerprint(self, command_bytes: bytes) -> str:
         key = self.keys.for_writing(_FINGERPRINT_SUBJECT, "service-index")
         return hmac.new(key, command_bytes, hashlib.sha256).hexdigest()
+
+    def row_key(self, key: str) -> str:
+        """The key as the table keeps it, for the other methods: a client
+        chooses its keys and may put anything in one, so only their HMAC is
+        stored. Call it outside a transaction: it may read the service key.
+        """
+        return "k1:" + self.fingerprint(b"idempotency-key\x00" + key.encode())
 
     def find(self, tx: Tx, key: str) -> tuple[UUID, str, dict[str, Any] | None] | None:
         """The key's actor, fingerprint and result; the result is None while
@@ -71,7 +79,11 @@ class CommandResults:
     ) -> None:
         tx.execute(
             "UPDATE command_results SET result = %s, subject_ids = %s WHERE key = %s",
-            (orjson.dumps(result), " ".join(str(s) for s in subject_ids), key),
+            (
+                orjson.dumps(result),
+                " ".join(str(s) for s in subject_ids),
+                key,
+            ),
         )
 
     def release(self, tx: Tx, key: str) -> None:
