@@ -1,6 +1,7 @@
 """Command-line verbs for serving the HTTP API and issuing its tokens."""
 
 import argparse
+import sys
 
 import uvicorn
 
@@ -42,6 +43,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         raise InputError("workers: at least one")
     if args.workers > 1 and settings.is_sqlite:
         raise InputError("workers: several server processes need PostgreSQL")
+    # The server's own start-up lines are off with its logging (below), so
+    # the address is said here, once.
+    print(
+        f"wellbeing: serving on http://{args.host}:{args.port}"
+        f" ({args.workers} process(es)); the dashboard is at /dashboard",
+        file=sys.stderr,
+    )
     # The app writes its own access log, by route template; the server's
     # would print each path as sent, ids included.
     if args.workers == 1:
@@ -78,7 +86,10 @@ def cmd_tokens_create(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"id": str(token_id), "user_id": str(user.id), "token": secret})
     else:
+        # The secret alone on standard output, for scripts; its id, which
+        # `tokens revoke` takes, beside it for the person reading.
         print(secret)
+        print(f"token id {token_id}", file=sys.stderr)
     return 0
 
 

@@ -342,7 +342,8 @@ def test_tokens_create_prints_a_token_once_that_opens_the_api(
         monkeypatch.setenv(name, value)  # type: ignore[attr-defined]
 
     code = main(["tokens", "create", "--user", str(world.users["stranger"])])
-    secret = capsys.readouterr().out.strip()  # type: ignore[attr-defined]
+    printed = capsys.readouterr()  # type: ignore[attr-defined]
+    secret = printed.out.strip()
     response = api.client.get(
         "/users/me", headers={"Authorization": f"Bearer {secret}"}
     )
@@ -350,6 +351,8 @@ def test_tokens_create_prints_a_token_once_that_opens_the_api(
     assert code == 0
     assert response.json()["id"] == str(world.users["stranger"])
     assert count_rows(api.runtime, "api_tokens") == len(world.tokens) + 1
+    assert printed.err.startswith("token id ")
+    assert secret not in printed.err
 
 
 @SQLITE_ONLY
