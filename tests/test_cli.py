@@ -255,3 +255,13 @@ def test_demo_prints_the_figures(tmp_path: Path) -> None:
     assert sorted(figures) == ["participants", "teams"]
     assert int(figures["teams"]) > 0
     assert int(figures["participants"]) > 0
+
+
+def test_erasing_a_user_twice_says_so_the_second_time(tmp_path: Path) -> None:
+    user_id = new_id(tmp_path, "users", "create", "twice@example.test")
+
+    first = wellbeing(tmp_path, "erase", "user", user_id)
+    second = wellbeing(tmp_path, "erase", "user", user_id)
+
+    assert first.stdout.strip() == f"user {user_id} erased"
+    assert second.stdout.strip() == f"user {user_id} was already erased"

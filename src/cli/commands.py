@@ -365,7 +365,8 @@ def cmd_erase_user(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result)
     else:
-        print(f"user {args.id} erased")
+        state = "was already erased" if result["already_erased"] else "erased"
+        print(f"user {args.id} {state}")
     return 0
 
 
