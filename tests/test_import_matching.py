@@ -1,5 +1,6 @@
 """Matching file rows to a team's pupils, on both stores."""
 
+from datetime import date
 from pathlib import Path
 
 from pupil_files import (
@@ -407,3 +408,19 @@ def test_a_name_shaped_like_a_upn_but_invalid_is_kept(
     report = run_import(runtime, actor, team_id, path)
 
     assert statuses(report) == {1: "new"}
+
+
+def test_an_unusual_date_of_birth_is_a_warning_not_a_rejection(
+    runtime: Runtime, actor: Actor, tmp_path: Path
+) -> None:
+    team_id = school(runtime, actor)
+    slip = pupil(1).but(date_of_birth=date(1890, 3, 1))
+    people = [slip, pupil(2)]
+    path = write_census(tmp_path / "ages.csv", people)
+
+    report = run_import(runtime, actor, team_id, path, today=date(2026, 1, 5))
+
+    assert statuses(report) == {1: "new", 2: "new"}
+    warned = {r.number: r.warnings for r in report.rows}
+    assert "unusual-date-of-birth:date_of_birth" in warned[1]
+    assert "unusual-date-of-birth:date_of_birth" not in warned[2]

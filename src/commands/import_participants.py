@@ -290,6 +290,7 @@ class _Session:
             backfill=self.backfill,
             names_matching=names_matching,
             allow_other_establishments=self.command.allow_other_establishments,
+            today=self.today,
         )
         checker = RowChecker(self.team, self.index, options, taxonomies)
         claimed: dict[UUID, int] = {}

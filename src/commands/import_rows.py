@@ -3,6 +3,7 @@
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 from wellbeing.aggregates.team import Team
 from wellbeing.aggregates.upn import InvalidUpn, Upn, validate_upn
@@ -20,6 +21,8 @@ _TAXONOMY_NAMES = {
 }
 
 _Key = tuple[str, bytes | int]
+# Ages in whole years at the import that draw no warning.
+_USUAL_AGES = (2, 25)
 
 
 @dataclass(slots=True)
@@ -54,6 +57,7 @@ class CheckOptions:
     backfill: bool
     names_matching: bool
     allow_other_establishments: bool
+    today: date | None = None
 
 
 def fold(text: str) -> str:
@@ -105,6 +109,7 @@ class RowChecker:
         else:
             self._check_census(candidate)
         _check_names_hold_no_upn(candidate)
+        self._check_age(candidate)
         self._digests(candidate)
         if candidate.usable:
             self._check_earlier_rows(candidate)
@@ -141,6 +146,19 @@ class RowChecker:
             candidate.checked.append("missing-value:upn")
         if not self._options.allow_other_establishments and self._other_school(row):
             candidate.checked.append("other-establishment:estab")
+
+    def _check_age(self, candidate: Candidate) -> None:
+        # Schools teach children from 2 to 19; a date far outside that is
+        # more likely a typing slip (1890 for 2019) than a pupil, but some
+        # settings take young adults, so it is a warning, not a rejection.
+        born, today = candidate.row.date_of_birth, self._options.today
+        if born is None or today is None:
+            return
+        years = (
+            today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        )
+        if not _USUAL_AGES[0] <= years <= _USUAL_AGES[1]:
+            candidate.warnings.append("unusual-date-of-birth:date_of_birth")
 
     def _other_school(self, row: PupilRow) -> bool:
         if row.lea is None or row.estab is None:
