@@ -19,6 +19,7 @@ from wellbeing.aggregates.participant import (
 from wellbeing.aggregates.team import PRACTITIONER
 from wellbeing.aggregates.upn import InvalidUpn, check_letter
 from wellbeing.commands.actor import Actor
+from wellbeing.commands.history import history
 from wellbeing.commands.import_participants import (
     ImportParticipants,
     import_participants,
@@ -43,6 +44,7 @@ from wellbeing.commands.participant_life import (
 )
 from wellbeing.commands.participants import show_participant
 from wellbeing.commands.snapshots import today
+from wellbeing.commands.subject_access import subject_access_report
 from wellbeing.commands.teams import (
     DefineTags,
     InviteMember,
@@ -437,6 +439,22 @@ def test_temporary_upn_replaced_by_a_permanent_one_is_kept_as_former(
     replaced = participant(runtime, pupil)
     assert replaced.upn == permanent_upn(2)
     assert replaced.former_upns == [temporary]
+
+
+def test_a_replaced_upn_is_withheld_from_history_and_subject_access(
+    runtime: Runtime, actor: Actor, pair: Pair, tmp_path: Path
+) -> None:
+    temporary = temporary_upn(1)
+    _, pupil = pupil_with_upn(runtime, actor, pair, tmp_path, temporary)
+    replace_upn(runtime, ReplaceUpn(actor, pupil, permanent_upn(2)))
+
+    audit = repr(history(runtime, pupil))
+    report = repr(subject_access_report(runtime, actor, pupil))
+
+    for text in (audit, report):
+        assert temporary not in text
+        assert permanent_upn(2) not in text
+    assert "'former': {'withheld': True}" in audit
 
 
 def test_former_upn_still_matches_the_pupil_in_a_later_import(

@@ -22,7 +22,9 @@ def event_record(event: Any, *, reveal_upn: bool) -> dict[str, Any]:
             "actor_id",
         ):
             continue
-        if not reveal_upn and "upn" in name and name in marked:
+        # Decided by the stable field id, not the attribute: a replaced UPN
+        # travels as `former`, sealed under `participant.former_upn`.
+        if not reveal_upn and name in marked and _is_upn(marked[name]):
             fields[name] = {"withheld": True} if value is not None else None
             continue
         fields[name] = _plain(value)
@@ -33,6 +35,10 @@ def event_record(event: Any, *, reveal_upn: bool) -> dict[str, Any]:
         "actor_id": str(event.actor_id),
         "fields": fields,
     }
+
+
+def _is_upn(field_id: str) -> bool:
+    return field_id.rsplit(".", 1)[-1].startswith(("upn", "former_upn"))
 
 
 def _plain(value: Any) -> Any:
