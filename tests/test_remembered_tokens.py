@@ -51,9 +51,19 @@ def test_an_entry_older_than_a_second_is_not_answered() -> None:
     now = [100.0]
     memory = tokens.RememberedTokens(clock=lambda: now[0])
     user_id = UUID(int=7)
-    memory.put(b"digest", user_id)
+    memory.put(b"digest", user_id, memory.generation)
     assert memory.get(b"digest") == user_id
 
     now[0] += tokens.REMEMBER_SECONDS + 0.01
+
+    assert memory.get(b"digest") is None
+
+
+def test_a_lookup_that_began_before_a_forget_is_not_remembered() -> None:
+    memory = tokens.RememberedTokens()
+    began = memory.generation
+
+    memory.forget_all()
+    memory.put(b"digest", UUID(int=8), began)
 
     assert memory.get(b"digest") is None

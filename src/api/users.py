@@ -201,4 +201,5 @@ def revoke_token(token_id: TokenId, runtime: RuntimeDep, caller: CallerDep) -> I
         if row is None or caller.user_id not in (row.user_id, row.issued_by):
             raise NotFound("token not found")
         tokens.revoke(tx, token_id)
+    tokens.remembered.forget_all()
     return IdAnswer(id=token_id)

@@ -98,6 +98,7 @@ def cmd_tokens_revoke(settings: Settings, args: argparse.Namespace) -> int:
         if tokens.find(tx, args.token_id) is None:
             raise NotFound("token not found")
         tokens.revoke(tx, args.token_id)
+    tokens.remembered.forget_all()
     if args.json:
         emit_json({"id": str(args.token_id), "revoked": True})
     else:

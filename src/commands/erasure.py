@@ -13,6 +13,7 @@ from wellbeing.commands.actor import Actor
 from wellbeing.commands.authorization import authorize
 from wellbeing.commands.loading import load
 from wellbeing.commands.retry import with_retries
+from wellbeing.persistence import tokens
 from wellbeing.persistence.erasure import erased_tables, run_erasers
 from wellbeing.persistence.runtime import Runtime
 
@@ -101,6 +102,9 @@ def destroy_subject(runtime: Runtime, subject_id: UUID, kind: str) -> None:
         runtime.keys.destroy(tx, subject_id, kind)
         run_erasers(tx, subject_id)
     runtime.keys.evict(subject_id)
+    # A request that read an erased user's token just before the commit
+    # must not keep it: the tokens' eraser forgot them before, this after.
+    tokens.remembered.forget_all()
     clear_freed_bytes(runtime)
 
 

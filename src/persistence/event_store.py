@@ -39,8 +39,9 @@ class EventWriter:
     """Stores events as the library does, plus the caller's own rows.
 
     On PostgreSQL the events table is locked in EXCLUSIVE mode for the insert,
-    as the library does, so notification ids are gap-free in commit order,
-    and the library's channel is notified so that runners wake up. The
+    as the library does, so notification ids rise in commit order (an insert
+    rolled back on a conflict leaves a gap, which readers allow for), and
+    the library's channel is notified so that runners wake up. The
     caller's rows are written first, so the lock is held only for the insert.
     """
 

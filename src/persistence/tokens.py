@@ -68,14 +68,17 @@ class RememberedTokens:
 
     Most requests then need no query to know their caller. An entry lasts
     REMEMBER_SECONDS; revoking a token or erasing a user in this process
-    forgets every entry at once, so a token revoked in another process
-    stops working here within that time.
+    forgets every entry once before the change and again after its commit,
+    so a token revoked in another process stops working here within that
+    time. A generation counter keeps a lookup that read the token's row
+    before a forget from remembering it after.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: dict[bytes, tuple[UUID, float]] = {}
+        self.generation = 0
 
     def get(self, token_digest: bytes) -> UUID | None:
         with self._lock:
@@ -84,14 +87,19 @@ class RememberedTokens:
             return None
         return entry[0]
 
-    def put(self, token_digest: bytes, user_id: UUID) -> None:
+    def put(self, token_digest: bytes, user_id: UUID, generation: int) -> None:
+        """Remember a lookup that began at `generation`, unless a forget
+        came since."""
         with self._lock:
+            if generation != self.generation:
+                return
             if len(self._entries) >= REMEMBER_MOST:
                 self._entries.clear()
             self._entries[token_digest] = (user_id, self._clock())
 
     def forget_all(self) -> None:
         with self._lock:
+            self.generation += 1
             self._entries.clear()
 
 
@@ -108,6 +116,7 @@ def remembered_user(secret: str) -> UUID | None:
 def user_of(database: Database, secret: str) -> UUID | None:
     """The user a live token acts for, or None for an unknown or revoked one."""
     token_digest = digest(secret)
+    generation = remembered.generation
     rows = database.query(
         "SELECT user_id FROM api_tokens WHERE digest = %s AND revoked_at IS NULL",
         (token_digest,),
@@ -115,7 +124,7 @@ def user_of(database: Database, secret: str) -> UUID | None:
     if not rows:
         return None
     user_id = UUID(str(rows[0][0]))
-    remembered.put(token_digest, user_id)
+    remembered.put(token_digest, user_id, generation)
     return user_id
 
 
@@ -156,6 +165,7 @@ def page(tx: Tx, user_id: UUID, after: int, limit: int) -> list[TokenRow]:
 
 
 def revoke(tx: Tx, token_id: UUID) -> None:
+    """Revoke in tx; the caller calls remembered.forget_all() after commit."""
     remembered.forget_all()
     tx.execute(
         "UPDATE api_tokens SET revoked_at = %s"
