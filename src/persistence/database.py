@@ -1,5 +1,6 @@
 """Connections to the project's own tables on SQLite or PostgreSQL."""
 
+import contextlib
 import re
 import sqlite3
 import threading
@@ -273,12 +274,12 @@ class PostgresDatabase:
                         last(tx)
                         connection.commit()
                 except psycopg.errors.UniqueViolation as error:
-                    connection.rollback()
+                    _roll_back(connection)
                     raise UniqueViolation(
                         "a row with that key exists already"
                     ) from error
                 except BaseException:
-                    connection.rollback()
+                    _roll_back(connection)
                     raise
         except PoolTimeout as error:
             raise DatabaseBusy("no database connection was free in time") from error
@@ -297,6 +298,13 @@ class PostgresDatabase:
 
     def close(self) -> None:
         self.pool.close()
+
+
+def _roll_back(connection: psycopg.Connection[Any]) -> None:
+    # A connection that broke mid-write cannot roll back; the pool discards
+    # it, and the error that broke it is the one to report.
+    with contextlib.suppress(psycopg.Error):
+        connection.rollback()
 
 
 def _configure_postgres(connection: psycopg.Connection[Any]) -> None:

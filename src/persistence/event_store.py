@@ -1,4 +1,4 @@
-"""The write path: events and the rows that go with them, in one transaction."""
+"""Events: written with the rows that go with them, and read back as aggregates."""
 
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -151,7 +151,6 @@ _HISTORY = {
     " FROM stored_events WHERE originator_id IN ({marks})"
     " ORDER BY originator_id, originator_version",
 }
-_NOTHING = "SELECT NULL, 0, '', NULL WHERE 1 = 0"
 # The roll keeps ids as text with hyphens on SQLite, the events as bare hex.
 _WITH_TEAM = {
     "postgres": "SELECT originator_id, originator_version, topic, state"
@@ -189,11 +188,12 @@ class EventReader:
         keys: list[Any] = [
             i if dialect == "postgres" else i.hex for i in dict.fromkeys(aggregate_ids)
         ]
+        if not keys:
+            return {}
         marks = ", ".join(["%s"] * len(keys))
-        rows = self.database.query(
-            _HISTORY[dialect].format(marks=marks) if keys else _NOTHING, keys
+        return self._built(
+            self.database.query(_HISTORY[dialect].format(marks=marks), keys)
         )
-        return self._built(rows)
 
     def with_team(self, participant_id: UUID, *others: UUID) -> dict[UUID, Aggregate]:
         """A participant, their team (found by the team roll) and `others`,
