@@ -1,5 +1,6 @@
 """A batch stored while the next is read: conflicts, failures, and order."""
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -123,3 +124,34 @@ def test_abandoning_waits_without_raising() -> None:
     assert done == ["ran"]
     commits.settle()
     commits.close()
+
+
+class ThreadNotingWriter(EventWriter):
+    """Notes which thread stored each batch."""
+
+    def __init__(self, writer: EventWriter) -> None:
+        super().__init__(writer.database, writer.mapper)
+        # The threads themselves are kept, so no two can share an identity.
+        self.threads: set[threading.Thread] = set()
+
+    def commit_stored(self, stored: Sequence[StoredEvent], extra: Extra | None) -> None:
+        if len(stored) > 1:
+            self.threads.add(threading.current_thread())
+        super().commit_stored(stored, extra)
+
+
+def test_imports_share_the_committing_threads(
+    runtime: Runtime, actor: Actor, tmp_path: Path
+) -> None:
+    # A SQLite connection stays open per thread until the store closes, so
+    # a thread per import would leave a connection behind each one.
+    writer = ThreadNotingWriter(runtime.writer)
+    runtime.writer = writer
+
+    for number in range(4):
+        team_id = school(runtime, actor)
+        path = write_census(tmp_path / f"{number}.csv", pupils(20))
+        run_import(runtime, actor, team_id, path, batch_size=5)
+
+    assert 1 <= len(writer.threads) <= 2
+    assert threading.current_thread() not in writer.threads

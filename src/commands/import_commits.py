@@ -1,5 +1,6 @@
 """Storing one import batch while the next one is read and checked."""
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -30,15 +31,12 @@ class BatchCommits:
     """
 
     def __init__(self) -> None:
-        self._executor: ThreadPoolExecutor | None = None
         self._pending: tuple[Future[None], Callable[[], None]] | None = None
 
     def submit(self, work: Callable[[], None], redo: Callable[[], None]) -> None:
         """Start `work`, the batch's transaction; settles any batch before it."""
         self.settle()
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="import-commit")
-        self._pending = (self._executor.submit(work), redo)
+        self._pending = (_committer().submit(work), redo)
 
     def settle(self) -> None:
         """Wait for the batch in flight; raise what its transaction raised,
@@ -66,6 +64,22 @@ class BatchCommits:
 
     def close(self) -> None:
         self.abandon()
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+
+
+# The committing threads are the process's, not an import's: a thread holds
+# a SQLite connection of its own until the store closes, so a thread per
+# import would leave one open connection behind each import a server runs.
+# Two let two imports overlap; each import waits only for its own batch.
+_COMMITTERS = 2
+_committers: ThreadPoolExecutor | None = None
+_committers_lock = threading.Lock()
+
+
+def _committer() -> ThreadPoolExecutor:
+    global _committers  # noqa: PLW0603 (one pool per process, made on first use)
+    with _committers_lock:
+        if _committers is None:
+            _committers = ThreadPoolExecutor(
+                _COMMITTERS, thread_name_prefix="import-commit"
+            )
+        return _committers
