@@ -73,6 +73,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
+# Known shortcoming: every batch that registers pupils moves the team's
+# reference counter on, so imports into one team take turns batch by batch;
+# with four or five at once, one may run out of attempts and stop as
+# interrupted (its batches so far kept; the same file run again finishes).
 BATCH_ATTEMPTS = 12
 STATISTICS_FIRST_REFRESH = 2_000
 
