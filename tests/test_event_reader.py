@@ -87,3 +87,26 @@ def test_reader_with_team_of_an_unknown_pupil_is_empty(
     runtime: Runtime, actor: Actor
 ) -> None:
     assert runtime.reader.with_team(uuid4()) == {}
+
+
+class Refused(Exception):
+    """Stands for a side row the database would not take."""
+
+
+def test_a_commit_whose_side_rows_fail_stores_no_event(
+    runtime: Runtime, actor: Actor
+) -> None:
+    team_id = register_team(runtime, RegisterTeam(actor, "Oak School", "999", "1001"))
+    team = runtime.reader.aggregate(team_id)
+    assert isinstance(team, Team)
+    team.rename(actor.user_id, "Oak Academy")
+
+    def refuse(tx: object) -> None:
+        raise Refused
+
+    with pytest.raises(Refused):
+        runtime.writer.commit(team, extra=refuse)
+
+    current = runtime.reader.aggregate(team_id)
+    assert isinstance(current, Team)
+    assert (current.version, current.name) == (1, "Oak School")

@@ -63,7 +63,7 @@ def roles_of(
     actor: Actor,
     team: Team | None = None,
     *,
-    user: object = None,
+    user: User | None = None,
 ) -> set[str]:
     """The actor's roles, with team roles for the given team only.
 
@@ -71,7 +71,7 @@ def roles_of(
     """
     if actor.is_operator:
         return {OPERATOR}
-    user = _user(runtime, actor.user_id) if user is None else _usable(user)
+    user = user or _user(runtime, actor.user_id)
     roles = {STAFF_USER, *user.service_roles}
     if user.partner_roles:
         roles.add(ANALYST)
@@ -90,7 +90,7 @@ def authorize(
     action: str,
     team: Team | None = None,
     *,
-    user: object = None,
+    user: User | None = None,
 ) -> set[str]:
     """Raise NotFound for an outsider to the team, NotAllowed for a bad role.
 
@@ -106,22 +106,23 @@ def authorize(
 
 
 def _may_see(
-    runtime: Runtime, actor: Actor, team: Team, roles: Iterable[str], user: object
+    runtime: Runtime,
+    actor: Actor,
+    team: Team,
+    roles: Iterable[str],
+    user: User | None,
 ) -> bool:
     held = set(roles)
     if held & _CROSS_TEAM or team.role_of(actor.user_id) is not None:
         return True
     if ANALYST in held:
-        found = _user(runtime, actor.user_id) if user is None else _usable(user)
+        found = user or _user(runtime, actor.user_id)
         return any(team.has_agreement(p) for p in found.partner_roles)
     return False
 
 
 def _user(runtime: Runtime, user_id: UUID) -> User:
-    return _usable(runtime.reader.aggregate(user_id))
-
-
-def _usable(user: object) -> User:
+    user = runtime.reader.aggregate(user_id)
     if not isinstance(user, User) or user.erased:
         raise NotAllowed("unknown user")
     return user

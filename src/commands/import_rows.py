@@ -241,8 +241,8 @@ def _check_names_hold_no_upn(candidate: Candidate) -> None:
 
 
 def _looks_like_upn(text: str) -> bool:
-    # Checked by shape first: a full validation of every name would cost
-    # an import of a hundred thousand rows about a second.
+    # Checked by shape first, so that an ordinary name costs a length test
+    # rather than a full validation.
     stripped = text.strip()
     if len(stripped) != 13 or not stripped[1:12].isdigit():
         return False

@@ -4,10 +4,11 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from wellbeing.aggregates.base import NotFound
+from wellbeing.aggregates.base import NotAllowed, NotFound
 from wellbeing.aggregates.participant import Participant
 from wellbeing.aggregates.personal import Redacted
 from wellbeing.aggregates.team import Team
+from wellbeing.aggregates.user import User
 from wellbeing.commands.actor import Actor
 from wellbeing.commands.authorization import authorize
 from wellbeing.commands.loading import load
@@ -62,10 +63,6 @@ def show_participant(
     return describe(participant)
 
 
-# Lent to authorize() for a user with no events, which it then refuses.
-_MISSING = object()
-
-
 def load_visible(
     runtime: Runtime, actor: Actor, participant_id: UUID, action: str
 ) -> Participant:
@@ -81,7 +78,12 @@ def load_visible(
         team = runtime.reader.aggregate(participant.team_id)
     if not isinstance(team, Team):
         raise NotFound("participant not found")
-    user = found.get(actor.user_id, _MISSING)
+    user: User | None = None
+    if not actor.is_operator:
+        loaded = found.get(actor.user_id)
+        if not isinstance(loaded, User) or loaded.erased:
+            raise NotAllowed("unknown user")
+        user = loaded
     try:
         authorize(runtime, actor, action, team, user=user)
     except NotFound:

@@ -30,7 +30,11 @@ def new_data_key() -> bytes:
 
 
 def associated_data(subject_id: UUID, field_id: str) -> bytes:
-    return _AD_PREFIX + subject_id.bytes + field_id.encode("utf-8")
+    return _subject_prefix(subject_id.bytes) + field_id.encode("utf-8")
+
+
+def _subject_prefix(subject: bytes) -> bytes:
+    return _AD_PREFIX + subject
 
 
 def seal(key: bytes, subject_id: UUID, field_id: str, plaintext: bytes) -> bytes:
@@ -89,7 +93,7 @@ def seal_fields(
     cipher = AESGCM(key)
     subject = subject_id.bytes
     header = bytes([FORMAT_V1]) + subject
-    prefix = _AD_PREFIX + subject
+    prefix = _subject_prefix(subject)
     nonces = os.urandom(NONCE_SIZE * len(fields))
     sealed: dict[str, bytes] = {}
     for place, (field_id, plaintext) in enumerate(fields.items()):

@@ -55,7 +55,8 @@ def tag(value: Any) -> Any:
 
 def _tag_mapping(mapping: dict[Any, Any]) -> dict[str, Any]:
     # Events are mostly text and numbers: looking at each value's type here
-    # instead of calling tag() for it halves the time of sealing an import.
+    # spares a call of tag() per value, part of what took a pupil's
+    # registration from 64 to 50 µs to seal and encode.
     tagged = {}
     for key, value in mapping.items():
         if type(key) is not str:
